@@ -1,0 +1,13 @@
+//! Shared format code for the signature service, the TSA and the verifier.
+//!
+//! * [`pdf`]: a streaming PDF reader (trailer, cross-reference tables and streams, object
+//!   streams, revisions) that reads only the objects asked for, and the incremental writer.
+//! * [`cms`]: CMS (RFC 5652) helpers, CAdES/ESS attributes (RFC 5035), signature
+//!   verification primitives shared by every check that looks at a SignerInfo.
+//! * [`oids`]: object identifiers used across the workspace.
+//!
+//! This crate does no network I/O; file access goes through the caller's byte source.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod oids;

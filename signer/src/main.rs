@@ -1,0 +1,5 @@
+//! `signer`: the signing service.
+fn main() {
+    eprintln!("signer: not yet implemented");
+    std::process::exit(1);
+}
