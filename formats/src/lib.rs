@@ -12,3 +12,4 @@
 
 pub mod crypto;
 pub mod oids;
+pub mod pdf;
