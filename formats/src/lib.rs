@@ -10,5 +10,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod cms;
 pub mod crypto;
 pub mod oids;
+pub mod tsp;
