@@ -10,6 +10,8 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod cms;
 pub mod crypto;
 pub mod oids;
 pub mod pdf;
+pub mod tsp;
