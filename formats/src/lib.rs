@@ -14,4 +14,5 @@ pub mod cms;
 pub mod crypto;
 pub mod oids;
 pub mod pdf;
+pub mod pki;
 pub mod tsp;
