@@ -16,3 +16,4 @@ pub mod oids;
 pub mod pdf;
 pub mod pki;
 pub mod tsp;
+pub mod x509;

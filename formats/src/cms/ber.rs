@@ -115,6 +115,8 @@ impl Tag {
     pub(crate) const OID: Tag = Tag::universal(6, false);
     /// Universal INTEGER.
     pub(crate) const INTEGER: Tag = Tag::universal(2, false);
+    /// Universal GeneralizedTime (primitive).
+    pub(crate) const GENERALIZED_TIME: Tag = Tag::universal(24, false);
 
     const fn universal(number: u32, constructed: bool) -> Tag {
         Tag {
@@ -411,6 +413,15 @@ fn write_length(len: usize, out: &mut Vec<u8>) {
     }
 }
 
+/// `tag` (one identifier octet), DER length, `content`.
+pub(crate) fn wrap(tag: u8, content: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(content.len() + 10);
+    out.push(tag);
+    write_length(content.len(), &mut out);
+    out.extend_from_slice(content);
+    out
+}
+
 impl Node {
     /// Bytes of the element exactly as in the input (identifier to end-of-contents).
     pub(crate) fn raw<'a>(&self, input: &'a [u8]) -> &'a [u8] {
@@ -488,5 +499,115 @@ impl Node {
     /// The `i`-th sub-element.
     pub(crate) fn child(&self, i: usize) -> Option<&Node> {
         self.children.get(i)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn normalise(input: &[u8]) -> Vec<u8> {
+        let node = parse(input).unwrap();
+        assert_eq!(node.end, input.len());
+        node.to_der(input)
+    }
+
+    #[test]
+    fn der_input_is_copied_verbatim() {
+        let der = [0x30, 0x06, 0x02, 0x01, 0x05, 0x04, 0x01, 0xaa];
+        let node = parse(&der).unwrap();
+        assert!(node.is_der());
+        assert_eq!(node.to_der(&der), der);
+        assert_eq!(node.children.len(), 2);
+    }
+
+    #[test]
+    fn indefinite_lengths_become_definite() {
+        let ber = [
+            0x30, 0x80, 0x02, 0x01, 0x05, 0x31, 0x80, 0x05, 0x00, 0x00, 0x00, 0x00, 0x00,
+        ];
+        let node = parse(&ber).unwrap();
+        assert!(!node.is_der());
+        assert_eq!(node.raw(&ber), ber);
+        assert_eq!(
+            node.to_der(&ber),
+            [0x30, 0x07, 0x02, 0x01, 0x05, 0x31, 0x02, 0x05, 0x00]
+        );
+    }
+
+    #[test]
+    fn long_form_lengths_become_minimal() {
+        assert_eq!(
+            normalise(&[0x04, 0x81, 0x02, 0xaa, 0xbb]),
+            [0x04, 0x02, 0xaa, 0xbb]
+        );
+        assert_eq!(
+            normalise(&[0x04, 0x82, 0x00, 0x01, 0xaa]),
+            [0x04, 0x01, 0xaa]
+        );
+        let long = [vec![0x04, 0x82, 0x01, 0x00], vec![7u8; 256]].concat();
+        assert_eq!(normalise(&long), long, "already minimal");
+    }
+
+    #[test]
+    fn constructed_strings_are_flattened() {
+        // OCTET STRING, constructed, nested, indefinite
+        let ber = [
+            0x24, 0x80, 0x04, 0x02, 0x01, 0x02, 0x24, 0x03, 0x04, 0x01, 0x03, 0x00, 0x00,
+        ];
+        assert_eq!(normalise(&ber), [0x04, 0x03, 0x01, 0x02, 0x03]);
+        // BIT STRING: unused bits only in the last segment
+        let bits = [0x23, 0x08, 0x03, 0x02, 0x00, 0xaa, 0x03, 0x02, 0x04, 0xb0];
+        assert_eq!(normalise(&bits), [0x03, 0x03, 0x04, 0xaa, 0xb0]);
+        let bad_bits = [0x23, 0x08, 0x03, 0x02, 0x04, 0xa0, 0x03, 0x02, 0x00, 0xb0];
+        assert!(matches!(
+            parse(&bad_bits),
+            Err(BerError::BadConstructedString { .. })
+        ));
+        // a segment of another type
+        let mixed = [0x24, 0x03, 0x0c, 0x01, 0x41];
+        assert!(matches!(
+            parse(&mixed),
+            Err(BerError::BadConstructedString { .. })
+        ));
+        // an implicitly tagged constructed element is left alone (its type is unknown)
+        let tagged = [0xa0, 0x80, 0x04, 0x01, 0x01, 0x00, 0x00];
+        assert_eq!(normalise(&tagged), [0xa0, 0x03, 0x04, 0x01, 0x01]);
+    }
+
+    #[test]
+    fn multi_octet_tags_are_kept() {
+        let der = [0x9f, 0x81, 0x00, 0x01, 0x05];
+        let node = parse(&der).unwrap();
+        assert_eq!(node.tag.number, 128);
+        assert_eq!(node.tag.class, Class::ContextSpecific);
+        assert_eq!(node.to_der(&der), der);
+        // low tag numbers must use the short form
+        assert!(matches!(
+            parse(&[0x9f, 0x05, 0x00]),
+            Err(BerError::BadTag { .. })
+        ));
+    }
+
+    #[test]
+    fn malformed_input_is_an_error() {
+        for (input, what) in [
+            (&[][..], "empty"),
+            (&[0x30], "no length"),
+            (&[0x30, 0x03, 0x05, 0x00], "short"),
+            (&[0x04, 0x80, 0x00, 0x00], "indefinite primitive"),
+            (&[0x30, 0x80, 0x05, 0x00], "no end-of-contents"),
+            (&[0x30, 0x80, 0x00, 0x01], "bad end-of-contents"),
+            (&[0x30, 0x02, 0x00, 0x00], "end-of-contents in definite"),
+            (&[0x30, 0xff], "reserved length"),
+            (
+                &[0x30, 0x89, 1, 0, 0, 0, 0, 0, 0, 0, 0],
+                "nine length octets",
+            ),
+            (&[0x1f, 0x80, 0x01, 0x00], "non-minimal tag"),
+            (&[0x1f, 0xff, 0xff, 0xff, 0xff, 0x7f, 0x00], "tag too large"),
+        ] {
+            assert!(parse(input).is_err(), "{what}");
+        }
     }
 }
