@@ -115,6 +115,8 @@ impl Tag {
     pub(crate) const OID: Tag = Tag::universal(6, false);
     /// Universal INTEGER.
     pub(crate) const INTEGER: Tag = Tag::universal(2, false);
+    /// Universal GeneralizedTime (primitive).
+    pub(crate) const GENERALIZED_TIME: Tag = Tag::universal(24, false);
 
     const fn universal(number: u32, constructed: bool) -> Tag {
         Tag {
@@ -409,6 +411,15 @@ fn write_length(len: usize, out: &mut Vec<u8>) {
         out.push(0x80 | significant.len() as u8);
         out.extend_from_slice(significant);
     }
+}
+
+/// `tag` (one identifier octet), DER length, `content`.
+pub(crate) fn wrap(tag: u8, content: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(content.len() + 10);
+    out.push(tag);
+    write_length(content.len(), &mut out);
+    out.extend_from_slice(content);
+    out
 }
 
 impl Node {

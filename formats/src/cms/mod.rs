@@ -23,7 +23,7 @@
 pub mod adbe;
 pub mod algorithm_protection;
 pub mod attr;
-mod ber;
+pub(crate) mod ber;
 pub mod ess;
 mod signer;
 
@@ -349,7 +349,7 @@ pub fn parse_signed_cms(bytes: &[u8]) -> Result<SignedCms, CmsError> {
             signer_info,
             n,
             bytes,
-            content_type,
+            encap_content_info.econtent_type,
         ));
     }
 
@@ -385,6 +385,7 @@ pub fn parse_signed_cms(bytes: &[u8]) -> Result<SignedCms, CmsError> {
         }
     }
 
+    let content_type = encap_content_info.econtent_type;
     let signed_data = SignedData {
         version,
         digest_algorithms,
