@@ -295,15 +295,17 @@ impl TimeStampToken {
         self.tst_info.nonce.as_ref().map(|n| n.as_bytes())
     }
 
-    /// The accuracy of `gen_time` (RFC 3161 §2.4.2), if stated.
+    /// The accuracy of `gen_time` (RFC 3161 §2.4.2), if stated (and representable).
     pub fn accuracy(&self) -> Option<time::Duration> {
         let a = self.tst_info.accuracy.as_ref()?;
-        let secs = i64::try_from(a.seconds.unwrap_or(0)).unwrap_or(i64::MAX);
-        Some(
-            time::Duration::seconds(secs)
-                + time::Duration::milliseconds(i64::from(a.millis.unwrap_or(0)))
-                + time::Duration::microseconds(i64::from(a.micros.unwrap_or(0))),
-        )
+        let secs = i64::try_from(a.seconds.unwrap_or(0)).ok()?;
+        time::Duration::seconds(secs)
+            .checked_add(time::Duration::milliseconds(i64::from(
+                a.millis.unwrap_or(0),
+            )))?
+            .checked_add(time::Duration::microseconds(i64::from(
+                a.micros.unwrap_or(0),
+            )))
     }
 
     /// Whether the TSA claims ordering by `gen_time` alone.

@@ -79,7 +79,7 @@ pub enum BerError {
         /// Offset of the constructed string.
         offset: usize,
     },
-    /// Nesting deeper than [`MAX_DEPTH`].
+    /// Nesting deeper than `max` levels.
     #[error("nesting deeper than {max} levels at offset {offset}")]
     TooDeep {
         /// Offset of the element that went too deep.
@@ -87,7 +87,7 @@ pub enum BerError {
         /// The limit.
         max: usize,
     },
-    /// More than [`MAX_NODES`] elements.
+    /// More than `max` elements to keep.
     #[error("more than {max} ASN.1 elements")]
     TooManyElements {
         /// The limit.

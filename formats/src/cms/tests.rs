@@ -283,6 +283,32 @@ fn openssl_rsa_pss_verifies() {
 }
 
 #[test]
+fn openssl_subject_key_identifier_without_certificates() {
+    let cms = parse_signed_cms(&vector("openssl-keyid-nocerts-sha384.p7s")).unwrap();
+    assert!(cms.certificates.is_empty());
+    let signer = &cms.signers[0];
+    assert!(matches!(
+        signer.sid(),
+        SignerIdentifier::SubjectKeyIdentifier(_)
+    ));
+    assert_eq!(signer.digest_algorithm(), Ok(DigestAlgorithm::Sha384));
+    assert!(cms.find_signer_certificate(signer, &[]).is_none());
+    // the same key's certificate, carried by another vector
+    let other = parse_signed_cms(&vector("openssl-ber-stream.p7s")).unwrap();
+    let cert = cms
+        .find_signer_certificate(signer, &other.certificates)
+        .unwrap();
+    let digest = DigestAlgorithm::Sha384.digest(&vector("openssl-data.txt"));
+    let check = signer.verify(&cert, Some(&digest));
+    // ecdsa-with-SHA384 over the signed attributes
+    assert_eq!(
+        check.signature,
+        Ok(SignatureScheme::Ecdsa(DigestAlgorithm::Sha384))
+    );
+    assert!(check.is_valid(), "{check:?}");
+}
+
+#[test]
 fn unsupported_digest_algorithm_is_reported_at_check_time() {
     let mut cms = parse_signed_cms(&vector("pyhanko-b-b-p256.p7s")).unwrap();
     // MD5
@@ -767,4 +793,82 @@ fn malformed_unsigned_attributes_do_not_hide_the_signer() {
     assert!(cms.signers[0]
         .verify(&signer.cert, Some(&digest))
         .is_valid());
+}
+
+/// Signatures of PDFs the lab corpus holds (skipped when it is absent): every one parses,
+/// and integrity holds except where the corpus says the bytes or the value were altered.
+#[test]
+fn lab_corpus_signatures_when_present() {
+    let dir = std::path::Path::new("/work/shared/corpus");
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        eprintln!("SKIPPED: {} not present", dir.display());
+        return;
+    };
+    let mut seen = 0;
+    for e in entries {
+        let path = e.unwrap().path();
+        if path.extension().and_then(|x| x.to_str()) != Some("pdf") {
+            continue;
+        }
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        let data = std::fs::read(&path).unwrap();
+        for (a, b, c, d) in byte_ranges(&data) {
+            let hex_text: Vec<u8> = data[a + b..c]
+                .iter()
+                .copied()
+                .filter(|ch| ch.is_ascii_hexdigit())
+                .collect();
+            let bytes = hex::decode(hex_text).unwrap();
+            let cms = parse_signed_cms(&bytes).unwrap_or_else(|e| panic!("{name}: {e}"));
+            let signer = &cms.signers[0];
+            let mut h = signer.digest_algorithm().unwrap().hasher();
+            h.update(&data[a..a + b]);
+            h.update(&data[c..c + d]);
+            let digest = h.finalize();
+            let intact = if cms.content_type == oids::ID_CT_TST_INFO {
+                let token = crate::tsp::parse_timestamp_token(&bytes).unwrap();
+                let tsa = token.tsa_certificate(&[]).unwrap();
+                token.check_imprint_digest(&digest) == crate::tsp::ImprintCheck::Match
+                    && token.verify_signature(&tsa).is_valid()
+            } else {
+                let cert = cms.find_signer_certificate(signer, &[]).unwrap();
+                let check = signer.verify(&cert, Some(&digest));
+                for token in signer.signature_time_stamp_tokens() {
+                    let token = crate::tsp::parse_timestamp_token(token).unwrap();
+                    let tsa = token.tsa_certificate(&[]).unwrap();
+                    assert_eq!(
+                        token.check_imprint(signer.signature_value()),
+                        crate::tsp::ImprintCheck::Match,
+                        "{name}"
+                    );
+                    assert!(token.verify_signature(&tsa).is_valid(), "{name}");
+                }
+                check.is_valid()
+            };
+            let expect_intact = !name.starts_with("tampered-");
+            assert_eq!(intact, expect_intact, "{name}");
+            seen += 1;
+        }
+    }
+    assert!(seen >= 10, "only {seen} signatures found");
+}
+
+fn byte_ranges(data: &[u8]) -> Vec<(usize, usize, usize, usize)> {
+    let key = b"/ByteRange";
+    let mut out = Vec::new();
+    let mut i = 0;
+    while let Some(p) = data[i..].windows(key.len()).position(|w| w == key) {
+        let start = i + p + key.len();
+        let end = start + data[start..].iter().position(|&ch| ch == b']').unwrap();
+        let nums: Vec<usize> = String::from_utf8_lossy(&data[start..end])
+            .trim_start_matches([' ', '['])
+            .split_whitespace()
+            .map(|n| n.parse().unwrap())
+            .collect();
+        if let [a, b, c, d] = nums[..] {
+            out.push((a, b, c, d));
+        }
+        i = end;
+    }
+    out
 }
