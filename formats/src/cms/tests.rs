@@ -872,3 +872,42 @@ fn byte_ranges(data: &[u8]) -> Vec<(usize, usize, usize, usize)> {
     }
     out
 }
+
+/// STYLE: every ASN.1 type we model decodes and re-encodes byte for byte, here on
+/// values real producers wrote.
+#[test]
+fn modelled_attributes_round_trip_on_real_values() {
+    fn round_trip<T: DecodeOwned + Encode>(any: &der::Any) {
+        let der = any.to_der().unwrap();
+        let value = T::from_der(&der).unwrap();
+        assert_eq!(value.to_der().unwrap(), der);
+    }
+    let pades = parse_signed_cms(&vector("pyhanko-adbe-pkcs7-detached.p7s")).unwrap();
+    let s = &pades.signers[0];
+    round_trip::<ess::SigningCertificateV2>(
+        s.signed_attribute(oids::ID_AA_SIGNING_CERTIFICATE_V2)
+            .unwrap()
+            .unwrap(),
+    );
+    round_trip::<algorithm_protection::CmsAlgorithmProtection>(
+        s.signed_attribute(oids::ID_AA_CMS_ALGORITHM_PROTECTION)
+            .unwrap()
+            .unwrap(),
+    );
+    let token = crate::tsp::parse_timestamp_token(&vector("openssl-ts-token.der")).unwrap();
+    let t = &token.cms.signers[0];
+    round_trip::<ess::SigningCertificate>(
+        t.signed_attribute(oids::ID_AA_SIGNING_CERTIFICATE)
+            .unwrap()
+            .unwrap(),
+    );
+    let b_t = parse_signed_cms(&vector("pyhanko-b-t-p256.p7s")).unwrap();
+    let token = crate::tsp::parse_timestamp_token(&b_t.signers[0].signature_time_stamp_tokens()[0])
+        .unwrap();
+    round_trip::<ess::SigningCertificateV2>(
+        token.cms.signers[0]
+            .signed_attribute(oids::ID_AA_SIGNING_CERTIFICATE_V2)
+            .unwrap()
+            .unwrap(),
+    );
+}
