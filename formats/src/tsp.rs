@@ -295,15 +295,17 @@ impl TimeStampToken {
         self.tst_info.nonce.as_ref().map(|n| n.as_bytes())
     }
 
-    /// The accuracy of `gen_time` (RFC 3161 §2.4.2), if stated.
+    /// The accuracy of `gen_time` (RFC 3161 §2.4.2), if stated (and representable).
     pub fn accuracy(&self) -> Option<time::Duration> {
         let a = self.tst_info.accuracy.as_ref()?;
-        let secs = i64::try_from(a.seconds.unwrap_or(0)).unwrap_or(i64::MAX);
-        Some(
-            time::Duration::seconds(secs)
-                + time::Duration::milliseconds(i64::from(a.millis.unwrap_or(0)))
-                + time::Duration::microseconds(i64::from(a.micros.unwrap_or(0))),
-        )
+        let secs = i64::try_from(a.seconds.unwrap_or(0)).ok()?;
+        time::Duration::seconds(secs)
+            .checked_add(time::Duration::milliseconds(i64::from(
+                a.millis.unwrap_or(0),
+            )))?
+            .checked_add(time::Duration::microseconds(i64::from(
+                a.micros.unwrap_or(0),
+            )))
     }
 
     /// Whether the TSA claims ordering by `gen_time` alone.
@@ -320,4 +322,165 @@ impl TimeStampToken {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cms::tests::{recorded_digest, vector};
+    use crate::cms::EssCheck;
+    use crate::crypto::SignatureScheme;
+
+    fn signature_timestamp() -> (SignedCms, TimeStampToken) {
+        let cms = parse_signed_cms(&vector("pyhanko-b-t-p256.p7s")).unwrap();
+        let tokens = cms.signers[0].signature_time_stamp_tokens();
+        assert_eq!(tokens.len(), 1);
+        let token = parse_timestamp_token(&tokens[0]).unwrap();
+        (cms, token)
+    }
+
+    #[test]
+    fn pades_signature_timestamp_covers_the_signature_and_verifies() {
+        let (cms, token) = signature_timestamp();
+        // the signature itself is intact
+        let signer = &cms.signers[0];
+        let cert = cms.find_signer_certificate(signer, &[]).unwrap();
+        assert!(signer
+            .verify(&cert, Some(&recorded_digest("pyhanko-b-t-p256.sha256")))
+            .is_valid());
+        // the token's imprint is the SHA-256 of the signature value (RFC 3161 App. A)
+        assert_eq!(token.imprint_algorithm(), Some(DigestAlgorithm::Sha256));
+        assert_eq!(
+            token.check_imprint(signer.signature_value()),
+            ImprintCheck::Match
+        );
+        assert!(matches!(
+            token.check_imprint(b"something else"),
+            ImprintCheck::Mismatch { .. }
+        ));
+        let tsa = token.tsa_certificate(&[]).unwrap();
+        let check = token.verify_signature(&tsa);
+        assert!(check.is_valid(), "{check:?}");
+        assert_eq!(check.ess, EssCheck::Match { v2: true });
+        assert!(check.problems.is_empty(), "{:?}", check.problems);
+        assert_eq!(
+            token.gen_time(),
+            time::macros::datetime!(2026-11-22 16:12:06 UTC)
+        );
+        assert_eq!(token.serial_number(), [29]);
+        assert_eq!(token.policy().to_string(), "1.3.6.1.4.1.55555.1.1");
+        assert!(token.nonce().is_some());
+        assert_eq!(token.accuracy(), Some(time::Duration::seconds(1)));
+        assert!(!token.ordering());
+        assert!(token.tsa_name().is_some());
+        // the signer's certificate is not the TSA's
+        assert!(!token.verify_signature(&cert).is_intact());
+    }
+
+    #[test]
+    fn altered_tst_info_fails_the_message_digest() {
+        let (_, token) = signature_timestamp();
+        let mut tampered = token.clone();
+        let last = tampered.tst_info_der.len() - 1;
+        tampered.tst_info_der[last] ^= 1;
+        let tsa = token.tsa_certificate(&[]).unwrap();
+        let check = tampered.verify_signature(&tsa);
+        assert!(matches!(check.message_digest, MdCheck::Mismatch { .. }));
+        assert!(check.signature.is_ok());
+        assert!(!check.is_intact());
+    }
+
+    #[test]
+    fn document_timestamp_verifies_with_rsa_encryption_algorithm() {
+        let mut bytes = vector("pyhanko-doc-timestamp.p7s");
+        bytes.extend([0u8; 300]); // /Contents padding
+        let token = parse_timestamp_token(&bytes).unwrap();
+        let digest = recorded_digest("pyhanko-doc-timestamp.sha256");
+        assert_eq!(token.check_imprint_digest(&digest), ImprintCheck::Match);
+        let tsa = token.tsa_certificate(&[]).unwrap();
+        let check = token.verify_signature(&tsa);
+        // signatureAlgorithm is rsaEncryption: the digest comes from digestAlgorithm
+        assert_eq!(
+            check.signature,
+            Ok(SignatureScheme::RsaPkcs1(DigestAlgorithm::Sha256))
+        );
+        assert!(check.is_valid(), "{check:?}");
+        assert!(token.cms.signers[0].signing_time().unwrap().is_some());
+    }
+
+    #[test]
+    fn openssl_token_with_fractional_seconds_and_ess_v1() {
+        let token = parse_timestamp_token(&vector("openssl-ts-token.der")).unwrap();
+        assert_eq!(token.gen_time().millisecond(), 194);
+        assert_eq!(
+            token.gen_time().replace_millisecond(0).unwrap(),
+            time::OffsetDateTime::from_unix_timestamp(
+                token.tst_info.gen_time.to_unix_duration().as_secs() as i64
+            )
+            .unwrap()
+        );
+        assert_eq!(
+            token.check_imprint(&vector("openssl-data.txt")),
+            ImprintCheck::Match
+        );
+        assert_eq!(
+            token.accuracy(),
+            Some(
+                time::Duration::seconds(1)
+                    + time::Duration::milliseconds(500)
+                    + time::Duration::microseconds(100)
+            )
+        );
+        assert!(token.ordering());
+        assert!(token.nonce().is_some());
+        let tsa = token.tsa_certificate(&[]).unwrap();
+        let check = token.verify_signature(&tsa);
+        assert!(check.is_valid(), "{check:?}");
+        assert_eq!(check.ess, EssCheck::Match { v2: false });
+    }
+
+    #[test]
+    fn generalized_time_forms() {
+        let t = parse_generalized_time(b"20261122161206.5Z").unwrap();
+        assert_eq!(t.nanosecond(), 500_000_000);
+        let t = parse_generalized_time(b"20261122161206.1234567891Z").unwrap();
+        assert_eq!(t.nanosecond(), 123_456_789);
+        assert!(parse_generalized_time(b"20261122161206Z").is_some());
+        for bad in [
+            &b"20261122161206"[..],
+            b"20261122161206.Z",
+            b"202611221612Z",
+            b"20261322161206Z",
+            b"2026112216120xZ",
+            b"20261122161206+0100",
+            b"",
+        ] {
+            assert!(parse_generalized_time(bad).is_none(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn signed_data_of_another_content_type_is_not_a_token() {
+        assert!(matches!(
+            parse_timestamp_token(&vector("pyhanko-b-b-p256.p7s")),
+            Err(TspError::NotTstInfo { .. })
+        ));
+        assert!(matches!(
+            parse_timestamp_token(b"\x30\x00"),
+            Err(TspError::Cms(_))
+        ));
+    }
+
+    #[test]
+    fn corrupted_tokens_never_panic() {
+        let bytes = vector("openssl-ts-token.der");
+        for i in 0..bytes.len() {
+            let mut b = bytes.clone();
+            b[i] ^= 0xff;
+            if let Ok(t) = parse_timestamp_token(&b) {
+                if i % 8 == 0 {
+                    if let Some(c) = t.tsa_certificate(&[]) {
+                        let _ = t.verify_signature(&c);
+                    }
+                }
+                let _ = t.accuracy();
+            }
+            let _ = parse_timestamp_token(&bytes[..i]);
+        }
+    }
 }

@@ -29,8 +29,14 @@ use core::ops::Range;
 /// reaches about 30; certificates about 10.
 pub(crate) const MAX_DEPTH: usize = 64;
 
-/// Maximum number of elements in one input (bounds the tree's memory to a few tens of MB).
+/// Maximum number of elements kept in the tree (bounds its memory to a few tens of MB).
 pub(crate) const MAX_NODES: usize = 500_000;
+
+/// Elements at this depth or deeper keep no sub-elements when they are DER: nothing
+/// navigates that far (the deepest is a signature-time-stamp token, at depth 8, read as
+/// raw bytes), and a large CRL archived in a signed attribute would otherwise cost a
+/// node per revoked certificate. BER elements keep theirs, for re-encoding.
+const KEEP_DEPTH: usize = 8;
 
 /// Why the bytes are not a well-formed BER element.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -73,7 +79,7 @@ pub enum BerError {
         /// Offset of the constructed string.
         offset: usize,
     },
-    /// Nesting deeper than [`MAX_DEPTH`].
+    /// Nesting deeper than `max` levels.
     #[error("nesting deeper than {max} levels at offset {offset}")]
     TooDeep {
         /// Offset of the element that went too deep.
@@ -81,7 +87,7 @@ pub enum BerError {
         /// The limit.
         max: usize,
     },
-    /// More than [`MAX_NODES`] elements.
+    /// More than `max` elements to keep.
     #[error("more than {max} ASN.1 elements")]
     TooManyElements {
         /// The limit.
@@ -175,8 +181,8 @@ pub(crate) struct Node {
 /// Parses one element at the start of `input`. Bytes after it are not looked at; the
 /// element's [`Node::end`] says where it stopped.
 pub(crate) fn parse(input: &[u8]) -> Result<Node, BerError> {
-    let mut count = 0usize;
-    parse_at(input, 0, input.len(), 0, &mut count)
+    let mut count = 1usize;
+    parse_at(input, 0, input.len(), 0, &mut count, false)
 }
 
 fn parse_at(
@@ -185,6 +191,7 @@ fn parse_at(
     limit: usize,
     depth: usize,
     count: &mut usize,
+    keep_all: bool,
 ) -> Result<Node, BerError> {
     let start = pos;
     if depth > MAX_DEPTH {
@@ -193,10 +200,7 @@ fn parse_at(
             max: MAX_DEPTH,
         });
     }
-    *count += 1;
-    if *count > MAX_NODES {
-        return Err(BerError::TooManyElements { max: MAX_NODES });
-    }
+    let keep = keep_all || depth < KEEP_DEPTH;
     let byte = |i: usize| -> Result<u8, BerError> {
         if i >= limit {
             return Err(BerError::Truncated { offset: start });
@@ -285,6 +289,22 @@ fn parse_at(
 
     let flatten_candidate = constructed && tag.is_flattenable_string();
     let mut children = Vec::new();
+    let mut children_der = true;
+    let mut children_len = 0usize;
+    let mut add = |child: Node, count: &mut usize| -> Result<(), BerError> {
+        children_der &= child.is_der;
+        children_len = children_len
+            .checked_add(child.der_encoded_len())
+            .ok_or(BerError::BadLength { offset: start })?;
+        if keep {
+            *count += 1;
+            if *count > MAX_NODES {
+                return Err(BerError::TooManyElements { max: MAX_NODES });
+            }
+            children.push(child);
+        }
+        Ok(())
+    };
     let (value, end, indefinite) = match length {
         Some(len) => {
             let value_end = p
@@ -297,9 +317,9 @@ fn parse_at(
                     if input.get(q) == Some(&0) {
                         return Err(BerError::UnexpectedEoc { offset: q });
                     }
-                    let child = parse_at(input, q, value_end, depth + 1, count)?;
+                    let child = parse_at(input, q, value_end, depth + 1, count, keep_all)?;
                     q = child.end;
-                    children.push(child);
+                    add(child, count)?;
                 }
             }
             (p..value_end, value_end, false)
@@ -317,14 +337,19 @@ fn parse_at(
                     }
                     break;
                 }
-                let child = parse_at(input, q, limit, depth + 1, count)?;
+                let child = parse_at(input, q, limit, depth + 1, count, keep_all)?;
                 q = child.end;
-                children.push(child);
+                add(child, count)?;
             }
             (p..q, q + 2, true)
         }
     };
 
+    let is_der = minimal && !indefinite && !flatten_candidate && children_der;
+    if !keep && !is_der {
+        // Re-encoding needs the sub-elements after all (rare: BER deep inside).
+        return parse_at(input, pos, limit, depth, count, true);
+    }
     let mut node = Node {
         tag,
         start,
@@ -332,24 +357,15 @@ fn parse_at(
         value,
         end,
         children,
-        der_len: 0,
-        is_der: minimal && !indefinite && !flatten_candidate,
+        der_len: children_len,
+        is_der,
         flatten: flatten_candidate,
     };
-    node.der_len = if node.flatten {
-        flattened_len(&node, input)?
-    } else if constructed {
-        let mut total = 0usize;
-        for c in &node.children {
-            node.is_der &= c.is_der;
-            total = total
-                .checked_add(c.der_encoded_len())
-                .ok_or(BerError::BadLength { offset: start })?;
-        }
-        total
-    } else {
-        node.value.len()
-    };
+    if node.flatten {
+        node.der_len = flattened_len(&node, input)?;
+    } else if !constructed {
+        node.der_len = node.value.len();
+    }
     Ok(node)
 }
 
@@ -587,6 +603,35 @@ mod tests {
             parse(&[0x9f, 0x05, 0x00]),
             Err(BerError::BadTag { .. })
         ));
+    }
+
+    #[test]
+    fn large_der_structures_deep_down_keep_no_nodes() {
+        let nulls = [0x05u8, 0x00].repeat(MAX_NODES + 10);
+        let mut der = wrap(0x30, &nulls);
+        for _ in 0..KEEP_DEPTH {
+            der = wrap(0x30, &der);
+        }
+        let node = parse(&der).unwrap();
+        assert!(node.is_der());
+        assert_eq!(node.to_der(&der), der);
+        // the same at the top is refused
+        assert!(matches!(
+            parse(&wrap(0x30, &nulls)),
+            Err(BerError::TooManyElements { .. })
+        ));
+        // BER deep down is kept for re-encoding
+        let mut ber = vec![0x30, 0x80, 0x04, 0x81, 0x01, 0xaa, 0x00, 0x00];
+        for _ in 0..KEEP_DEPTH + 2 {
+            ber = wrap(0x30, &ber);
+        }
+        let node = parse(&ber).unwrap();
+        assert!(!node.is_der());
+        let mut expected = vec![0x30, 0x03, 0x04, 0x01, 0xaa];
+        for _ in 0..KEEP_DEPTH + 2 {
+            expected = wrap(0x30, &expected);
+        }
+        assert_eq!(node.to_der(&ber), expected);
     }
 
     #[test]

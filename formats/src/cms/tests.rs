@@ -283,6 +283,32 @@ fn openssl_rsa_pss_verifies() {
 }
 
 #[test]
+fn openssl_subject_key_identifier_without_certificates() {
+    let cms = parse_signed_cms(&vector("openssl-keyid-nocerts-sha384.p7s")).unwrap();
+    assert!(cms.certificates.is_empty());
+    let signer = &cms.signers[0];
+    assert!(matches!(
+        signer.sid(),
+        SignerIdentifier::SubjectKeyIdentifier(_)
+    ));
+    assert_eq!(signer.digest_algorithm(), Ok(DigestAlgorithm::Sha384));
+    assert!(cms.find_signer_certificate(signer, &[]).is_none());
+    // the same key's certificate, carried by another vector
+    let other = parse_signed_cms(&vector("openssl-ber-stream.p7s")).unwrap();
+    let cert = cms
+        .find_signer_certificate(signer, &other.certificates)
+        .unwrap();
+    let digest = DigestAlgorithm::Sha384.digest(&vector("openssl-data.txt"));
+    let check = signer.verify(&cert, Some(&digest));
+    // ecdsa-with-SHA384 over the signed attributes
+    assert_eq!(
+        check.signature,
+        Ok(SignatureScheme::Ecdsa(DigestAlgorithm::Sha384))
+    );
+    assert!(check.is_valid(), "{check:?}");
+}
+
+#[test]
 fn unsupported_digest_algorithm_is_reported_at_check_time() {
     let mut cms = parse_signed_cms(&vector("pyhanko-b-b-p256.p7s")).unwrap();
     // MD5
@@ -344,7 +370,13 @@ impl TestSigner {
 
     /// A detached SignedData over `content` whose SignerInfo has signed attributes
     /// `attrs_field` (the complete `[0]` element) signed as `signed_over`.
-    fn cms(&self, attrs_field: &[u8], signed_over: &[u8], crls_field: &[u8]) -> Vec<u8> {
+    fn cms(
+        &self,
+        attrs_field: &[u8],
+        signed_over: &[u8],
+        crls_field: &[u8],
+        unsigned_field: &[u8],
+    ) -> Vec<u8> {
         let sig = self.sign(signed_over);
         let ias = cms::cert::IssuerAndSerialNumber {
             issuer: self.cert.tbs_certificate.issuer.clone(),
@@ -369,6 +401,7 @@ impl TestSigner {
                 attrs_field,
                 &ecdsa,
                 &tlv(0x04, &[&sig]),
+                unsigned_field,
             ],
         );
         let signed_data = tlv(
@@ -411,7 +444,7 @@ fn unsorted_signed_attributes_are_hashed_as_written() {
     let set = tlv(0x31, &[&md, &ct]);
     let mut field = set.clone();
     field[0] = 0xa0;
-    let bytes = signer.cms(&field, &set, &[]);
+    let bytes = signer.cms(&field, &set, &[], &[]);
     let cms = parse_signed_cms(&bytes).unwrap();
     let view = &cms.signers[0];
     assert_eq!(view.signed_attrs_raw.as_deref(), Some(set.as_slice()));
@@ -443,14 +476,14 @@ fn ber_signed_attributes_verify_as_written_or_as_der() {
     ber_set[0] = 0x31;
 
     // signed over the bytes as written (BER)
-    let cms = parse_signed_cms(&signer.cms(&ber_field, &ber_set, &[])).unwrap();
+    let cms = parse_signed_cms(&signer.cms(&ber_field, &ber_set, &[], &[])).unwrap();
     assert!(cms.was_ber);
     let check = cms.signers[0].verify(&signer.cert, Some(&digest));
     assert!(check.is_valid(), "{check:?}");
     assert!(check.problems.is_empty());
 
     // signed over the DER encoding (what OpenSSL computes on verification)
-    let cms = parse_signed_cms(&signer.cms(&ber_field, &der_set, &[])).unwrap();
+    let cms = parse_signed_cms(&signer.cms(&ber_field, &der_set, &[], &[])).unwrap();
     let check = cms.signers[0].verify(&signer.cert, Some(&digest));
     assert!(check.is_valid(), "{check:?}");
     assert_eq!(check.problems.len(), 1, "{:?}", check.problems);
@@ -468,7 +501,7 @@ fn content_type_mismatch_and_missing_attributes_are_findings() {
     let set = tlv(0x31, &[&ct_tst, &md]);
     let mut field = set.clone();
     field[0] = 0xa0;
-    let cms = parse_signed_cms(&signer.cms(&field, &set, &[])).unwrap();
+    let cms = parse_signed_cms(&signer.cms(&field, &set, &[], &[])).unwrap();
     let check = cms.signers[0].verify(&signer.cert, Some(&digest));
     assert!(check.is_intact());
     assert!(matches!(
@@ -488,7 +521,7 @@ fn content_type_mismatch_and_missing_attributes_are_findings() {
     let set = tlv(0x31, &[&st]);
     let mut field = set.clone();
     field[0] = 0xa0;
-    let cms = parse_signed_cms(&signer.cms(&field, &set, &[])).unwrap();
+    let cms = parse_signed_cms(&signer.cms(&field, &set, &[], &[])).unwrap();
     let check = cms.signers[0].verify(&signer.cert, Some(&digest));
     assert_eq!(check.message_digest, MdCheck::Missing);
     assert_eq!(check.content_type, ContentTypeCheck::Missing);
@@ -524,7 +557,7 @@ fn revocation_data_is_collected_with_its_source() {
         ],
     );
     let crls_field = tlv(0xa1, &[&crl, &other_ocsp, &other_unknown]);
-    let cms = parse_signed_cms(&signer.cms(&field, &set, &crls_field)).unwrap();
+    let cms = parse_signed_cms(&signer.cms(&field, &set, &crls_field, &[])).unwrap();
     assert!(cms.signers[0]
         .verify(&signer.cert, Some(&digest))
         .is_valid());
@@ -704,7 +737,7 @@ fn deep_nesting_is_an_error() {
 
 #[test]
 fn too_many_elements_is_an_error() {
-    let nulls = vec![0x05u8, 0x00].repeat(ber::MAX_NODES + 1);
+    let nulls = [0x05u8, 0x00].repeat(ber::MAX_NODES + 1);
     assert!(matches!(
         parse_signed_cms(&tlv(0x30, &[&nulls])),
         Err(CmsError::Ber(BerError::TooManyElements { .. }))
@@ -731,4 +764,150 @@ fn other_content_types_are_rejected() {
         parse_signed_cms(&not_content_info),
         Err(CmsError::Structure { .. })
     ));
+}
+
+#[test]
+fn malformed_unsigned_attributes_do_not_hide_the_signer() {
+    let signer = TestSigner::new();
+    let digest = DigestAlgorithm::Sha256.digest(b"content");
+    let (ct, md) = basic_attrs(&digest);
+    let set = tlv(0x31, &[&ct, &md]);
+    let mut field = set.clone();
+    field[0] = 0xa0;
+    // an unsigned attribute whose SET holds the same value twice: `der` refuses it
+    let dup = tlv(
+        0x30,
+        &[
+            &ObjectIdentifier::new_unwrap("1.2.3.4").to_der().unwrap(),
+            &tlv(0x31, &[&[0x05, 0x00], &[0x05, 0x00]]),
+        ],
+    );
+    let unsigned = tlv(0xa1, &[&dup]);
+    let cms = parse_signed_cms(&signer.cms(&field, &set, &[], &unsigned)).unwrap();
+    assert!(cms.signers[0].unsigned_attributes().is_none());
+    assert!(
+        cms.notes.iter().any(|n| n.contains("unsigned")),
+        "{:?}",
+        cms.notes
+    );
+    assert!(cms.signers[0]
+        .verify(&signer.cert, Some(&digest))
+        .is_valid());
+}
+
+/// Signatures of PDFs the lab corpus holds (skipped when it is absent): every one parses,
+/// and integrity holds except where the corpus says the bytes or the value were altered.
+#[test]
+fn lab_corpus_signatures_when_present() {
+    let dir = std::path::Path::new("/work/shared/corpus");
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        eprintln!("SKIPPED: {} not present", dir.display());
+        return;
+    };
+    let mut seen = 0;
+    for e in entries {
+        let path = e.unwrap().path();
+        if path.extension().and_then(|x| x.to_str()) != Some("pdf") {
+            continue;
+        }
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        let data = std::fs::read(&path).unwrap();
+        for (a, b, c, d) in byte_ranges(&data) {
+            let hex_text: Vec<u8> = data[a + b..c]
+                .iter()
+                .copied()
+                .filter(|ch| ch.is_ascii_hexdigit())
+                .collect();
+            let bytes = hex::decode(hex_text).unwrap();
+            let cms = parse_signed_cms(&bytes).unwrap_or_else(|e| panic!("{name}: {e}"));
+            let signer = &cms.signers[0];
+            let mut h = signer.digest_algorithm().unwrap().hasher();
+            h.update(&data[a..a + b]);
+            h.update(&data[c..c + d]);
+            let digest = h.finalize();
+            let intact = if cms.content_type == oids::ID_CT_TST_INFO {
+                let token = crate::tsp::parse_timestamp_token(&bytes).unwrap();
+                let tsa = token.tsa_certificate(&[]).unwrap();
+                token.check_imprint_digest(&digest) == crate::tsp::ImprintCheck::Match
+                    && token.verify_signature(&tsa).is_valid()
+            } else {
+                let cert = cms.find_signer_certificate(signer, &[]).unwrap();
+                let check = signer.verify(&cert, Some(&digest));
+                for token in signer.signature_time_stamp_tokens() {
+                    let token = crate::tsp::parse_timestamp_token(token).unwrap();
+                    let tsa = token.tsa_certificate(&[]).unwrap();
+                    assert_eq!(
+                        token.check_imprint(signer.signature_value()),
+                        crate::tsp::ImprintCheck::Match,
+                        "{name}"
+                    );
+                    assert!(token.verify_signature(&tsa).is_valid(), "{name}");
+                }
+                check.is_valid()
+            };
+            let expect_intact = !name.starts_with("tampered-");
+            assert_eq!(intact, expect_intact, "{name}");
+            seen += 1;
+        }
+    }
+    assert!(seen >= 10, "only {seen} signatures found");
+}
+
+fn byte_ranges(data: &[u8]) -> Vec<(usize, usize, usize, usize)> {
+    let key = b"/ByteRange";
+    let mut out = Vec::new();
+    let mut i = 0;
+    while let Some(p) = data[i..].windows(key.len()).position(|w| w == key) {
+        let start = i + p + key.len();
+        let end = start + data[start..].iter().position(|&ch| ch == b']').unwrap();
+        let nums: Vec<usize> = String::from_utf8_lossy(&data[start..end])
+            .trim_start_matches([' ', '['])
+            .split_whitespace()
+            .map(|n| n.parse().unwrap())
+            .collect();
+        if let [a, b, c, d] = nums[..] {
+            out.push((a, b, c, d));
+        }
+        i = end;
+    }
+    out
+}
+
+/// STYLE: every ASN.1 type we model decodes and re-encodes byte for byte, here on
+/// values real producers wrote.
+#[test]
+fn modelled_attributes_round_trip_on_real_values() {
+    fn round_trip<T: DecodeOwned + Encode>(any: &der::Any) {
+        let der = any.to_der().unwrap();
+        let value = T::from_der(&der).unwrap();
+        assert_eq!(value.to_der().unwrap(), der);
+    }
+    let pades = parse_signed_cms(&vector("pyhanko-adbe-pkcs7-detached.p7s")).unwrap();
+    let s = &pades.signers[0];
+    round_trip::<ess::SigningCertificateV2>(
+        s.signed_attribute(oids::ID_AA_SIGNING_CERTIFICATE_V2)
+            .unwrap()
+            .unwrap(),
+    );
+    round_trip::<algorithm_protection::CmsAlgorithmProtection>(
+        s.signed_attribute(oids::ID_AA_CMS_ALGORITHM_PROTECTION)
+            .unwrap()
+            .unwrap(),
+    );
+    let token = crate::tsp::parse_timestamp_token(&vector("openssl-ts-token.der")).unwrap();
+    let t = &token.cms.signers[0];
+    round_trip::<ess::SigningCertificate>(
+        t.signed_attribute(oids::ID_AA_SIGNING_CERTIFICATE)
+            .unwrap()
+            .unwrap(),
+    );
+    let b_t = parse_signed_cms(&vector("pyhanko-b-t-p256.p7s")).unwrap();
+    let token = crate::tsp::parse_timestamp_token(&b_t.signers[0].signature_time_stamp_tokens()[0])
+        .unwrap();
+    round_trip::<ess::SigningCertificateV2>(
+        token.cms.signers[0]
+            .signed_attribute(oids::ID_AA_SIGNING_CERTIFICATE_V2)
+            .unwrap()
+            .unwrap(),
+    );
 }
