@@ -5,6 +5,7 @@
 //! * [`cms`]: CMS (RFC 5652) helpers, CAdES/ESS attributes (RFC 5035), signature
 //!   verification primitives shared by every check that looks at a SignerInfo.
 //! * [`oids`]: object identifiers used across the workspace.
+//! * [`x509`]: certificates, path building and validation, CRL and OCSP revocation checks.
 //!
 //! This crate does no network I/O; file access goes through the caller's byte source.
 #![forbid(unsafe_code)]
@@ -12,3 +13,4 @@
 
 pub mod crypto;
 pub mod oids;
+pub mod x509;
