@@ -290,9 +290,12 @@ fn time_problems_of<'a>(
 /// Builds the best path from `input.leaf` to an anchor and validates it at `input.at`.
 /// A valid path is preferred; then one whose only problems are validity periods; then any.
 pub fn build_and_validate(input: &PathInput<'_>) -> PathOutcome {
+    // anchors first; a candidate carrying an anchor's name and key adds nothing (the anchor
+    // is tried instead), but other certificates of one entity (cross-certificates) stay
     let mut pool: Vec<&Certificate> = input.anchors.iter().collect();
     for c in input.candidates {
-        if !pool.iter().any(|p| same_entity(p, c)) {
+        let known = pool.contains(&c) || input.anchors.iter().any(|a| same_entity(a, c));
+        if !known {
             pool.push(c);
         }
     }
@@ -339,7 +342,7 @@ pub fn build_and_validate(input: &PathInput<'_>) -> PathOutcome {
 
 struct Search<'a, 'i> {
     input: &'i PathInput<'a>,
-    /// Anchors, then candidates that are not the same entity as an anchor.
+    /// Anchors, then distinct candidates that are not the same entity as an anchor.
     pool: Vec<&'a Certificate>,
     checks: usize,
     best: Option<PathOutcome>,
@@ -596,6 +599,32 @@ mod tests {
             }
         ));
         assert!(!o.anchored);
+    }
+
+    #[test]
+    fn cross_certificate_alternatives() {
+        // the cross-certificate (int-ca's key issued by the untrusted root) comes first and
+        // leads to a dead end; the walk backs off and takes int-ca to the trusted root
+        let o = validate(
+            "leaf",
+            &["int-ca-cross", "untrusted-root", "int-ca"],
+            "2026-06-01T00:00:00Z",
+        );
+        assert_eq!(o.status, PathStatus::Valid);
+        assert_eq!(o.path[1], cert("int-ca"));
+        // trusting the other root, the cross-certificate makes the path
+        let leaf = cert("leaf");
+        let candidates = [cert("int-ca"), cert("int-ca-cross")];
+        let anchors = [cert("untrusted-root")];
+        let o = build_and_validate(&PathInput {
+            leaf: &leaf,
+            candidates: &candidates,
+            anchors: &anchors,
+            at: at("2026-06-01T00:00:00Z"),
+        });
+        assert_eq!(o.status, PathStatus::Valid);
+        assert_eq!(o.path[1], cert("int-ca-cross"));
+        assert_eq!(o.anchor(), Some(&cert("untrusted-root")));
     }
 
     #[test]

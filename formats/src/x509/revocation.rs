@@ -618,6 +618,28 @@ mod tests {
     }
 
     #[test]
+    fn ocsp_unknown() {
+        let mut unknown = cert("leaf");
+        unknown.tbs_certificate.serial_number =
+            x509_cert::serial_number::SerialNumber::new(&[0x99, 0x99]).unwrap();
+        let ocsp = vec![bytes("ocsp-unknown.der")];
+        let finding = check_revocation(
+            &unknown,
+            &cert("int-ca"),
+            &RevocationSources {
+                crls: &[],
+                ocsp: &ocsp,
+            },
+            at(NOW),
+            &[],
+        );
+        assert!(
+            matches!(finding, RevocationFinding::Unknown { .. }),
+            "{finding:?}"
+        );
+    }
+
+    #[test]
     fn ocsp_unauthorised_responder() {
         match check("leaf", &[], &["ocsp-noeku.der"], NOW) {
             RevocationFinding::Unusable { problems } => assert_eq!(

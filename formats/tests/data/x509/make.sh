@@ -18,11 +18,13 @@
 #   sub-ca.pem          CA issued by int-ca (violates int-ca's pathlen:0); leaf-subca.pem under it
 #   impostor-int.pem    self-signed, same subject and subject key identifier as int-ca, other key
 #   untrusted-root.pem  separate hierarchy; untrusted-leaf.pem under it
+#   int-ca-cross.pem    cross-certificate: int-ca's subject and key, issued by untrusted-root
 #   int.crl root.crl impostor.crl   DER CRLs (impostor.crl names int-ca as issuer)
 #   ocsp-good.der            OCSPResponse for leaf: good, signed by ocsp-responder (cert included)
 #   ocsp-good-nocerts.der    same without the responder certificate (-resp_no_certs)
 #   ocsp-revoked.der         for leaf-revoked: revoked, signed by int-ca itself
 #   ocsp-noeku.der           for leaf: good, signed by ocsp-noeku (unauthorised)
+#   ocsp-unknown.der         for serial 0x9999 under int-ca (no such certificate): unknown
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 work="$(mktemp -d)"
@@ -190,6 +192,11 @@ issue sub-ca leaf-subca p256 "/C=BE/O=Chain Test/CN=Sam SubCA" plain_leaf_ext $L
 self_signed untrusted-root untrusted-root p256 "/C=BE/O=Mallory Ltd/CN=Untrusted Root CA" root_ext
 issue untrusted-root untrusted-leaf p256 "/C=BE/O=Mallory Ltd/CN=Mallory Signer" plain_leaf_ext $L1 $L2
 
+# cross-certificate for int-ca's key from the untrusted root
+openssl req -new -key int-ca.key -subj "/C=BE/O=Chain Test/CN=Chain Test Issuing CA" -config db/untrusted-root/ca.cnf -out db/int-ca-cross.csr
+openssl ca -batch -notext -config db/untrusted-root/ca.cnf -cert untrusted-root.pem -keyfile untrusted-root.key \
+  -extensions int_ext -startdate 20190101000000Z -enddate 20440101000000Z -in db/int-ca-cross.csr -out int-ca-cross.pem 2>/dev/null
+
 # impostor: int-ca's subject and subject key identifier on another key
 int_ski=$(openssl x509 -in int-ca.pem -noout -ext subjectKeyIdentifier | tail -1 | tr -d ' :')
 sed -i "s/^\[ root_ext \]/[ impostor_ext ]\nbasicConstraints = critical,CA:TRUE\nkeyUsage = critical,keyCertSign,cRLSign\nsubjectKeyIdentifier = $int_ski\n\n[ root_ext ]/" db/impostor-int/ca.cnf
@@ -218,6 +225,9 @@ ocsp ocsp-good leaf ocsp-responder
 ocsp ocsp-good-nocerts leaf ocsp-responder -resp_no_certs
 ocsp ocsp-revoked leaf-revoked int-ca
 ocsp ocsp-noeku leaf ocsp-noeku
+openssl ocsp -issuer int-ca.pem -serial 0x9999 -no_nonce -reqout db/ocsp-unknown.req 2>/dev/null
+openssl ocsp -index db/int-ca/index.txt -CA int-ca.pem -rsigner ocsp-responder.pem -rkey ocsp-responder.key \
+  -reqin db/ocsp-unknown.req -respout ocsp-unknown.der -ndays 7300 2>/dev/null
 
 rm -f "$here"/*.pem "$here"/*.crl "$here"/*.der
 cp ./*.pem ./*.crl ./*.der "$here/"
