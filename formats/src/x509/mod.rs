@@ -11,6 +11,7 @@
 //! * [`parse_pem_certificates`], [`parse_crl`], [`certificate_summary`]: reading.
 //! * [`ext`]: typed readers for the certificate extensions a signature verifier needs,
 //!   including ETSI EN 319 412-5 QCStatements ([`qc_statements`]).
+//! * [`name_constraints`]: RFC 5280 name constraints for the usual name forms.
 //! * [`path`]: [`build_and_validate`] finds a path from a signer's certificate to a trust
 //!   anchor and reports a typed [`PathStatus`].
 //! * [`revocation`]: [`check_revocation`] and [`check_path_revocation`] give a typed
@@ -31,6 +32,7 @@ pub use x509_cert::Certificate;
 pub mod crl;
 pub mod ext;
 pub mod name;
+pub mod name_constraints;
 pub mod ocsp;
 pub mod path;
 pub mod qc_statements;
@@ -40,14 +42,15 @@ pub use ext::{
     eku_critical, has_eku, read_extensions, signer_key_usage_ok, CertExtensions, KeyUsageCheck,
 };
 pub use name::{common_name, name_to_string, names_match};
+pub use name_constraints::NameConstraintReason;
 pub use path::{
-    build_and_validate, time_problems, validity_problem, NotACaReason, PathInput, PathOutcome,
-    PathStatus, TimeProblem, TimeProblemKind,
+    build_and_validate, time_problems, validity_problem, LinkFailure, NotACaReason, PathInput,
+    PathOutcome, PathStatus, TimeProblem, TimeProblemKind,
 };
 pub use revocation::{
-    check_path_revocation, check_revocation, source_problems, OcspResponder, PathRevocation,
-    RevocationFinding, RevocationSource, RevocationSources, SourceProblem, SourceRef,
-    UnusableReason,
+    check_path_revocation, check_revocation, source_problems, CrlScope, OcspResponder,
+    PathRevocation, RevocationFinding, RevocationSource, RevocationSources, SourceProblem,
+    SourceRef, UnusableReason,
 };
 
 /// Why certificates, CRLs or extensions could not be read.

@@ -16,6 +16,9 @@
 #   ocsp-noeku.pem      issued by int-ca, no EKU (not an authorised responder)
 #   int-nobc.pem        issued by root-ca without basicConstraints; leaf-nobc.pem under it
 #   sub-ca.pem          CA issued by int-ca (violates int-ca's pathlen:0); leaf-subca.pem under it
+#   nc-ca.pem           issued by root-ca, nameConstraints permitted dirName C=BE,O=Chain Test,
+#                       excluded email .blocked.example; leaf-nc-ok.pem (inside),
+#                       leaf-nc-bad.pem (O=Elsewhere), leaf-nc-excluded.pem (excluded email SAN)
 #   impostor-int.pem    self-signed, same subject and subject key identifier as int-ca, other key
 #   untrusted-root.pem  separate hierarchy; untrusted-leaf.pem under it
 #   int-ca-cross.pem    cross-certificate: int-ca's subject and key, issued by untrusted-root
@@ -118,6 +121,23 @@ basicConstraints = critical,CA:FALSE
 keyUsage = critical,digitalSignature
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid:always
+[ nc_ext ]
+basicConstraints = critical,CA:TRUE,pathlen:0
+keyUsage = critical,keyCertSign,cRLSign
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
+nameConstraints = critical,permitted;dirName:nc_permitted,excluded;email:.blocked.example
+[ nc_permitted ]
+C = BE
+O = Chain Test
+[ nc_ok_ext ]
+basicConstraints = critical,CA:FALSE
+keyUsage = critical,digitalSignature,nonRepudiation
+subjectAltName = email:ivy@chain.example
+[ nc_excluded_ext ]
+basicConstraints = critical,CA:FALSE
+keyUsage = critical,digitalSignature,nonRepudiation
+subjectAltName = email:bea@mail.blocked.example
 [ qcs ]
 compliance = SEQUENCE:qc_compliance
 sscd = SEQUENCE:qc_sscd
@@ -174,7 +194,7 @@ self_signed() {
     -startdate 20190101000000Z -enddate 20450101000000Z -in "db/$n.csr" -out "$n.pem" 2>/dev/null
 }
 
-ca_conf root-ca; ca_conf int-ca; ca_conf int-nobc; ca_conf sub-ca; ca_conf untrusted-root; ca_conf impostor-int
+ca_conf root-ca; ca_conf int-ca; ca_conf int-nobc; ca_conf nc-ca; ca_conf sub-ca; ca_conf untrusted-root; ca_conf impostor-int
 L1=20250101000000Z; L2=20450101000000Z
 
 self_signed root-ca root-ca rsa3072 "/C=BE/O=Chain Test/CN=Chain Test Root CA" root_ext
@@ -189,6 +209,10 @@ issue root-ca int-nobc p256 "/C=BE/O=Chain Test/CN=Chain Test No BasicConstraint
 issue int-nobc leaf-nobc p256 "/C=BE/O=Chain Test/CN=Nora NoBC" plain_leaf_ext $L1 $L2
 issue int-ca sub-ca p256 "/C=BE/O=Chain Test/CN=Chain Test Sub CA" subca_ext $L1 $L2
 issue sub-ca leaf-subca p256 "/C=BE/O=Chain Test/CN=Sam SubCA" plain_leaf_ext $L1 $L2
+issue root-ca nc-ca p256 "/C=BE/O=Chain Test/CN=Chain Test Constrained CA" nc_ext 20190101000000Z 20440101000000Z
+issue nc-ca leaf-nc-ok p256 "/C=BE/O=Chain Test/CN=Ivy Inside" nc_ok_ext $L1 $L2
+issue nc-ca leaf-nc-bad p256 "/C=BE/O=Elsewhere/CN=Oscar Outside" plain_leaf_ext $L1 $L2
+issue nc-ca leaf-nc-excluded p256 "/C=BE/O=Chain Test/CN=Bea Blocked" nc_excluded_ext $L1 $L2
 self_signed untrusted-root untrusted-root p256 "/C=BE/O=Mallory Ltd/CN=Untrusted Root CA" root_ext
 issue untrusted-root untrusted-leaf p256 "/C=BE/O=Mallory Ltd/CN=Mallory Signer" plain_leaf_ext $L1 $L2
 
