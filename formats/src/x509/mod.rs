@@ -137,10 +137,16 @@ fn read_items<T: for<'a> Decode<'a>>(
     labels: &[&str],
 ) -> Result<Vec<T>, X509Error> {
     let trimmed = trim_ascii_start(input);
-    if trimmed.first() == Some(&0x30) {
-        return read_concatenated_der(trimmed);
-    }
     let blocks = pem_blocks(input);
+    // DER starts with a SEQUENCE tag, which is also the character `0`: text wins only when
+    // it holds PEM blocks
+    if trimmed.first() == Some(&0x30) {
+        match read_concatenated_der(trimmed) {
+            Ok(items) => return Ok(items),
+            Err(e) if blocks.is_empty() => return Err(e),
+            Err(_) => {}
+        }
+    }
     let mut out = Vec::new();
     for (index, block) in blocks.into_iter().enumerate().take(MAX_PEM_BLOCKS) {
         let (label, der) = der::pem::decode_vec(block).map_err(|e| X509Error::Pem {
@@ -374,6 +380,9 @@ mod tests {
         chain.extend_from_slice(b"some text between blocks\n");
         chain.extend_from_slice(&bytes("root-ca.pem"));
         assert_eq!(parse_pem_certificates(&chain).unwrap().len(), 2);
+        let mut text = b"0 leading text that looks like a DER tag\n".to_vec();
+        text.extend_from_slice(&pem);
+        assert_eq!(parse_pem_certificates(&text).unwrap(), certs);
     }
 
     #[test]

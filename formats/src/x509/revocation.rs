@@ -757,6 +757,61 @@ mod tests {
     }
 
     #[test]
+    fn mutated_inputs_never_panic() {
+        let leaf = cert("leaf");
+        let int = cert("int-ca");
+        let root = cert("root-ca");
+        let candidates = [cert("ocsp-responder")];
+        let when = at(NOW);
+        for name in ["int.crl", "ocsp-good.der", "ocsp-revoked.der"] {
+            let original = bytes(name);
+            for i in 0..original.len() {
+                // one of three masks per byte keeps the test quick
+                let mut der = original.clone();
+                der[i] ^= [0x01, 0x80, 0xff][i % 3];
+                let (crls, ocsp) = if name.ends_with(".crl") {
+                    (vec![der], vec![])
+                } else {
+                    (vec![], vec![der])
+                };
+                let sources = RevocationSources {
+                    crls: &crls,
+                    ocsp: &ocsp,
+                };
+                let _ = check_revocation(&leaf, &int, &sources, when, &candidates);
+                let _ = source_problems(&sources);
+                let cut = vec![original[..i].to_vec()];
+                let _ = check_revocation(
+                    &leaf,
+                    &int,
+                    &RevocationSources {
+                        crls: &cut,
+                        ocsp: &cut,
+                    },
+                    when,
+                    &candidates,
+                );
+            }
+        }
+        let original = leaf.to_der().unwrap();
+        for i in 0..original.len() {
+            let mut der = original.clone();
+            der[i] ^= 0x80;
+            if let Ok(certs) = crate::x509::parse_pem_certificates(&der) {
+                let outcome = crate::x509::build_and_validate(&crate::x509::PathInput {
+                    leaf: &certs[0],
+                    candidates: std::slice::from_ref(&int),
+                    anchors: std::slice::from_ref(&root),
+                    at: when,
+                });
+                let _ = crate::x509::read_extensions(&certs[0]);
+                let _ = crate::x509::certificate_summary(&certs[0]);
+                assert_ne!(outcome.status, crate::x509::PathStatus::Valid, "byte {i}");
+            }
+        }
+    }
+
+    #[test]
     fn path_revocation_checks_every_non_anchor() {
         let path = vec![cert("leaf-revoked"), cert("int-ca"), cert("root-ca")];
         let crls = vec![bytes("int.crl"), bytes("root.crl")];
