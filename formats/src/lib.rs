@@ -6,6 +6,7 @@
 //!   verification primitives shared by every check that looks at a SignerInfo.
 //! * [`tsp`]: RFC 3161 time-stamp tokens (signature and document time-stamps, TSA replies).
 //! * [`oids`]: object identifiers used across the workspace.
+//! * [`x509`]: certificates, path building and validation, CRL and OCSP revocation checks.
 //!
 //! This crate does no network I/O; file access goes through the caller's byte source.
 #![forbid(unsafe_code)]
@@ -14,7 +15,4 @@
 pub mod cms;
 pub mod crypto;
 pub mod oids;
-pub mod pdf;
-pub mod pki;
-pub mod tsp;
 pub mod x509;

@@ -54,10 +54,7 @@ pub fn entry_reason(exts: Option<&[Extension]>) -> Result<Option<CrlReason>, X50
         .transpose()
 }
 
-fn find<'a>(
-    exts: Option<&'a [Extension]>,
-    oid: const_oid::ObjectIdentifier,
-) -> Option<&'a Extension> {
+fn find(exts: Option<&[Extension]>, oid: const_oid::ObjectIdentifier) -> Option<&Extension> {
     exts.unwrap_or_default().iter().find(|e| e.extn_id == oid)
 }
 

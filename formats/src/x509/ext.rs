@@ -12,7 +12,8 @@ use x509_cert::ext::pkix::crl::dp::DistributionPoint;
 use x509_cert::ext::pkix::name::{DistributionPointName, GeneralName};
 use x509_cert::ext::pkix::{
     AuthorityInfoAccessSyntax, AuthorityKeyIdentifier, BasicConstraints, CertificatePolicies,
-    CrlDistributionPoints, ExtendedKeyUsage, KeyUsage, SubjectKeyIdentifier,
+    CrlDistributionPoints, ExtendedKeyUsage, KeyUsage, NameConstraints, SubjectAltName,
+    SubjectKeyIdentifier,
 };
 use x509_cert::ext::Extension;
 
@@ -26,8 +27,9 @@ use crate::oids;
 ///
 /// Policy extensions (certificatePolicies, policyMappings, policyConstraints,
 /// inhibitAnyPolicy) are recognised but no RFC 5280 §6.1 policy tree is built: the caller
-/// checks the leaf's policy OIDs (e.g. QCP-n-qscd). nameConstraints is *not* recognised:
-/// a critical nameConstraints makes the path fail closed as an unknown critical extension.
+/// checks the leaf's policy OIDs (e.g. QCP-n-qscd). nameConstraints is processed by path
+/// validation for the directoryName, rfc822Name and dNSName forms (see
+/// [`super::name_constraints`]).
 pub const RECOGNISED: &[ObjectIdentifier] = &[
     pkix::ID_CE_BASIC_CONSTRAINTS,
     pkix::ID_CE_KEY_USAGE,
@@ -40,6 +42,7 @@ pub const RECOGNISED: &[ObjectIdentifier] = &[
     pkix::ID_CE_POLICY_MAPPINGS,
     pkix::ID_CE_POLICY_CONSTRAINTS,
     pkix::ID_CE_INHIBIT_ANY_POLICY,
+    pkix::ID_CE_NAME_CONSTRAINTS,
     pkix::ID_CE_CRL_DISTRIBUTION_POINTS,
     pkix::ID_CE_FRESHEST_CRL,
     pkix::ID_CE_SUBJECT_DIRECTORY_ATTRIBUTES,
@@ -68,6 +71,10 @@ pub struct CertExtensions {
     pub key_usage: Option<KeyUsage>,
     /// extendedKeyUsage (RFC 5280 §4.2.1.12).
     pub extended_key_usage: Option<ExtendedKeyUsageExt>,
+    /// subjectAltName entries (RFC 5280 §4.2.1.6).
+    pub subject_alt_names: Vec<GeneralName>,
+    /// nameConstraints (RFC 5280 §4.2.1.10).
+    pub name_constraints: Option<NameConstraints>,
     /// subjectKeyIdentifier (RFC 5280 §4.2.1.2).
     pub subject_key_identifier: Option<Vec<u8>>,
     /// keyIdentifier of authorityKeyIdentifier (RFC 5280 §4.2.1.1).
@@ -128,6 +135,12 @@ fn read_one(ext: &Extension, out: &mut CertExtensions) -> Result<(), der::Error>
                 purposes: ExtendedKeyUsage::from_der(value)?.0,
                 critical: ext.critical,
             })
+        }
+        pkix::ID_CE_SUBJECT_ALT_NAME => {
+            out.subject_alt_names = SubjectAltName::from_der(value)?.0;
+        }
+        pkix::ID_CE_NAME_CONSTRAINTS => {
+            out.name_constraints = Some(NameConstraints::from_der(value)?);
         }
         pkix::ID_CE_SUBJECT_KEY_IDENTIFIER => {
             out.subject_key_identifier =
@@ -212,7 +225,7 @@ impl KeyUsageCheck {
     }
 }
 
-fn find_extension<'a>(cert: &'a Certificate, oid: ObjectIdentifier) -> Option<&'a Extension> {
+fn find_extension(cert: &Certificate, oid: ObjectIdentifier) -> Option<&Extension> {
     cert.tbs_certificate
         .extensions
         .as_deref()

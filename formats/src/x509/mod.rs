@@ -11,6 +11,7 @@
 //! * [`parse_pem_certificates`], [`parse_crl`], [`certificate_summary`]: reading.
 //! * [`ext`]: typed readers for the certificate extensions a signature verifier needs,
 //!   including ETSI EN 319 412-5 QCStatements ([`qc_statements`]).
+//! * [`name_constraints`]: RFC 5280 name constraints for the usual name forms.
 //! * [`path`]: [`build_and_validate`] finds a path from a signer's certificate to a trust
 //!   anchor and reports a typed [`PathStatus`].
 //! * [`revocation`]: [`check_revocation`] and [`check_path_revocation`] give a typed
@@ -31,6 +32,7 @@ pub use x509_cert::Certificate;
 pub mod crl;
 pub mod ext;
 pub mod name;
+pub mod name_constraints;
 pub mod ocsp;
 pub mod path;
 pub mod qc_statements;
@@ -40,14 +42,15 @@ pub use ext::{
     eku_critical, has_eku, read_extensions, signer_key_usage_ok, CertExtensions, KeyUsageCheck,
 };
 pub use name::{common_name, name_to_string, names_match};
+pub use name_constraints::NameConstraintReason;
 pub use path::{
-    build_and_validate, time_problems, validity_problem, NotACaReason, PathInput, PathOutcome,
-    PathStatus, TimeProblem, TimeProblemKind,
+    build_and_validate, time_problems, validity_problem, LinkFailure, NotACaReason, PathInput,
+    PathOutcome, PathStatus, TimeProblem, TimeProblemKind,
 };
 pub use revocation::{
-    check_path_revocation, check_revocation, source_problems, OcspResponder, PathRevocation,
-    RevocationFinding, RevocationSource, RevocationSources, SourceProblem, SourceRef,
-    UnusableReason,
+    check_path_revocation, check_revocation, source_problems, CrlScope, OcspResponder,
+    PathRevocation, RevocationFinding, RevocationSource, RevocationSources, SourceProblem,
+    SourceRef, UnusableReason,
 };
 
 /// Why certificates, CRLs or extensions could not be read.
@@ -134,10 +137,16 @@ fn read_items<T: for<'a> Decode<'a>>(
     labels: &[&str],
 ) -> Result<Vec<T>, X509Error> {
     let trimmed = trim_ascii_start(input);
-    if trimmed.first() == Some(&0x30) {
-        return read_concatenated_der(trimmed);
-    }
     let blocks = pem_blocks(input);
+    // DER starts with a SEQUENCE tag, which is also the character `0`: text wins only when
+    // it holds PEM blocks
+    if trimmed.first() == Some(&0x30) {
+        match read_concatenated_der(trimmed) {
+            Ok(items) => return Ok(items),
+            Err(e) if blocks.is_empty() => return Err(e),
+            Err(_) => {}
+        }
+    }
     let mut out = Vec::new();
     for (index, block) in blocks.into_iter().enumerate().take(MAX_PEM_BLOCKS) {
         let (label, der) = der::pem::decode_vec(block).map_err(|e| X509Error::Pem {
@@ -371,6 +380,9 @@ mod tests {
         chain.extend_from_slice(b"some text between blocks\n");
         chain.extend_from_slice(&bytes("root-ca.pem"));
         assert_eq!(parse_pem_certificates(&chain).unwrap().len(), 2);
+        let mut text = b"0 leading text that looks like a DER tag\n".to_vec();
+        text.extend_from_slice(&pem);
+        assert_eq!(parse_pem_certificates(&text).unwrap(), certs);
     }
 
     #[test]

@@ -4,7 +4,7 @@ use const_oid::db::{rfc3280, rfc4519};
 use const_oid::ObjectIdentifier;
 use der::{Encode, Tag, Tagged};
 use x509_cert::attr::AttributeTypeAndValue;
-use x509_cert::name::Name;
+use x509_cert::name::{Name, RelativeDistinguishedName};
 
 /// organizationIdentifier, X.520 (used by ETSI EN 319 412-1 for legal persons).
 const ORGANIZATION_IDENTIFIER: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.4.97");
@@ -96,12 +96,11 @@ pub fn attribute_string(atv: &AttributeTypeAndValue) -> Option<String> {
         | Tag::NumericString => std::str::from_utf8(bytes).ok().map(str::to_owned),
         Tag::TeletexString => Some(bytes.iter().map(|&b| char::from(b)).collect()),
         Tag::BmpString => {
-            if bytes.len() % 2 != 0 {
+            let pairs = bytes.chunks_exact(2);
+            if !pairs.remainder().is_empty() {
                 return None;
             }
-            let units = bytes
-                .chunks_exact(2)
-                .map(|p| u16::from_be_bytes([p[0], p[1]]));
+            let units = pairs.map(|p| u16::from_be_bytes([p[0], p[1]]));
             char::decode_utf16(units)
                 .collect::<Result<String, _>>()
                 .ok()
@@ -131,13 +130,17 @@ pub fn names_match(a: &Name, b: &Name) -> bool {
     if a.0.len() != b.0.len() {
         return false;
     }
-    a.0.iter().zip(b.0.iter()).all(|(ra, rb)| {
-        ra.0.len() == rb.0.len()
-            && ra
-                .0
-                .iter()
-                .all(|x| rb.0.iter().any(|y| attribute_values_match(x, y)))
-    })
+    a.0.iter()
+        .zip(b.0.iter())
+        .all(|(ra, rb)| rdns_match(ra, rb))
+}
+
+/// Whether two RDNs hold the same attributes, compared as in [`names_match`].
+pub(crate) fn rdns_match(a: &RelativeDistinguishedName, b: &RelativeDistinguishedName) -> bool {
+    a.0.len() == b.0.len()
+        && a.0
+            .iter()
+            .all(|x| b.0.iter().any(|y| attribute_values_match(x, y)))
 }
 
 fn attribute_values_match(x: &AttributeTypeAndValue, y: &AttributeTypeAndValue) -> bool {

@@ -14,23 +14,26 @@
 //! * every issuer: basicConstraints with cA TRUE (an anchor may lack the extension, as
 //!   v1 roots do), pathLenConstraint, keyUsage (if present) with keyCertSign;
 //! * every non-anchor certificate: no unknown critical extension, no malformed known one;
+//! * nameConstraints of every CA (anchor included) on the certificates below it, except
+//!   self-issued intermediates ([`super::name_constraints`]);
 //! * every certificate including the anchor: `not_before <= at <= not_after`.
 //!
 //! Not done: certificate policy trees (the caller checks the leaf's policy OIDs), name
-//! constraints (a critical nameConstraints is reported as unknown, failing closed), and
-//! revocation (see [`super::revocation`]). Anchors are trusted as given (their signature is
+//! constraints of forms other than directoryName, rfc822Name and dNSName (failing closed
+//! when they apply), and revocation (see [`super::revocation`]). Anchors are trusted as given (their signature is
 //! not checked), but their validity period and CA extensions are.
 //!
 //! ETSI EN 319 102-1 mapping hints for the caller: `NoChainFound` → INDETERMINATE
 //! NO_CERTIFICATE_CHAIN_FOUND; `Expired`/`NotYetValid` of the signer → INDETERMINATE
 //! OUT_OF_BOUNDS_NO_POE or OUT_OF_BOUNDS_NOT_REVOKED (depending on revocation and proof of
 //! existence), of a CA → the same at chain level; `BadSignature`, `NotACa`,
-//! `UnknownCriticalExtension`, `MalformedExtension` → INDETERMINATE
+//! `UnknownCriticalExtension`, `MalformedExtension`, `NameNotAllowed` → INDETERMINATE
 //! CERTIFICATE_CHAIN_GENERAL_FAILURE or CHAIN_CONSTRAINTS_FAILURE.
 
 use time::OffsetDateTime;
 
-use super::ext::read_extensions;
+use super::ext::{read_extensions, CertExtensions};
+use super::name_constraints::{self, NameConstraintReason};
 use super::{names_match, subject_string, to_offset, verify_issued_by, Certificate, X509Error};
 use crate::crypto::{SignatureError, SignatureScheme};
 
@@ -116,6 +119,15 @@ pub enum PathStatus {
         subject: String,
         /// The extension.
         oid: const_oid::ObjectIdentifier,
+    },
+    /// A certificate's name breaks the name constraints of a CA above it.
+    NameNotAllowed {
+        /// Subject of the certificate.
+        subject: String,
+        /// Subject of the CA whose nameConstraints it breaks.
+        constrained_by: String,
+        /// Which rule.
+        reason: NameConstraintReason,
     },
     /// No path to any trust anchor (untrusted root, missing intermediate, self-signed leaf).
     NoChainFound,
@@ -290,9 +302,12 @@ fn time_problems_of<'a>(
 /// Builds the best path from `input.leaf` to an anchor and validates it at `input.at`.
 /// A valid path is preferred; then one whose only problems are validity periods; then any.
 pub fn build_and_validate(input: &PathInput<'_>) -> PathOutcome {
+    // anchors first; a candidate carrying an anchor's name and key adds nothing (the anchor
+    // is tried instead), but other certificates of one entity (cross-certificates) stay
     let mut pool: Vec<&Certificate> = input.anchors.iter().collect();
     for c in input.candidates {
-        if !pool.iter().any(|p| same_entity(p, c)) {
+        let known = pool.contains(&c) || input.anchors.iter().any(|a| same_entity(a, c));
+        if !known {
             pool.push(c);
         }
     }
@@ -339,7 +354,7 @@ pub fn build_and_validate(input: &PathInput<'_>) -> PathOutcome {
 
 struct Search<'a, 'i> {
     input: &'i PathInput<'a>,
-    /// Anchors, then candidates that are not the same entity as an anchor.
+    /// Anchors, then distinct candidates that are not the same entity as an anchor.
     pool: Vec<&'a Certificate>,
     checks: usize,
     best: Option<PathOutcome>,
@@ -462,13 +477,14 @@ fn self_issued(cert: &Certificate) -> bool {
 /// The first structural problem of a complete path (leaf first, anchor last).
 fn structural_problem(path: &[&Certificate]) -> Option<PathStatus> {
     let last = path.len().checked_sub(1)?;
+    let mut all_ext: Vec<CertExtensions> = Vec::with_capacity(path.len());
     for (i, cert) in path.iter().enumerate() {
         let is_anchor = i == last;
         let subject = || subject_string(cert);
         let ext = match read_extensions(cert) {
             Ok(ext) => ext,
             // anchors are trusted as given
-            Err(_) if is_anchor => Default::default(),
+            Err(_) if is_anchor => CertExtensions::default(),
             Err(X509Error::BadExtension { oid, .. } | X509Error::DuplicateExtension { oid }) => {
                 return Some(PathStatus::MalformedExtension {
                     subject: subject(),
@@ -485,38 +501,76 @@ fn structural_problem(path: &[&Certificate]) -> Option<PathStatus> {
                 });
             }
         }
-        if i == 0 {
-            continue;
+        if i > 0 {
+            if let Some(reason) = ca_problem(path, i, &ext, is_anchor) {
+                return Some(PathStatus::NotACa {
+                    subject: subject(),
+                    reason,
+                });
+            }
         }
-        let not_a_ca = |reason| {
-            Some(PathStatus::NotACa {
-                subject: subject(),
-                reason,
-            })
-        };
-        match &ext.basic_constraints {
-            None if is_anchor => {}
-            None => return not_a_ca(NotACaReason::BasicConstraintsMissing),
-            Some(bc) if !bc.ca => return not_a_ca(NotACaReason::NotCa),
-            Some(bc) => {
-                if let Some(path_len) = bc.path_len_constraint {
-                    let below = path
-                        .get(1..i)
-                        .unwrap_or_default()
-                        .iter()
-                        .filter(|c| !self_issued(c))
-                        .count();
-                    if below > usize::from(path_len) {
-                        return not_a_ca(NotACaReason::PathLenExceeded {
-                            path_len,
-                            intermediates_below: below,
-                        });
-                    }
+        all_ext.push(ext);
+    }
+    name_constraint_problem(path, &all_ext)
+}
+
+/// Why `path[i]` (an issuer) may not issue certificates, if it may not.
+fn ca_problem(
+    path: &[&Certificate],
+    i: usize,
+    ext: &CertExtensions,
+    is_anchor: bool,
+) -> Option<NotACaReason> {
+    match &ext.basic_constraints {
+        None if is_anchor => {}
+        None => return Some(NotACaReason::BasicConstraintsMissing),
+        Some(bc) if !bc.ca => return Some(NotACaReason::NotCa),
+        Some(bc) => {
+            if let Some(path_len) = bc.path_len_constraint {
+                let below = path
+                    .get(1..i)
+                    .unwrap_or_default()
+                    .iter()
+                    .filter(|c| !self_issued(c))
+                    .count();
+                if below > usize::from(path_len) {
+                    return Some(NotACaReason::PathLenExceeded {
+                        path_len,
+                        intermediates_below: below,
+                    });
                 }
             }
         }
-        if ext.key_usage.is_some_and(|ku| !ku.key_cert_sign()) {
-            return not_a_ca(NotACaReason::NoKeyCertSign);
+    }
+    if ext.key_usage.is_some_and(|ku| !ku.key_cert_sign()) {
+        return Some(NotACaReason::NoKeyCertSign);
+    }
+    None
+}
+
+/// The first certificate whose names break the nameConstraints of a CA above it.
+fn name_constraint_problem(path: &[&Certificate], ext: &[CertExtensions]) -> Option<PathStatus> {
+    for (i, ca_ext) in ext.iter().enumerate().skip(1) {
+        let Some(constraints) = &ca_ext.name_constraints else {
+            continue;
+        };
+        for j in 0..i {
+            let (Some(cert), Some(cert_ext)) = (path.get(j), ext.get(j)) else {
+                continue;
+            };
+            // self-issued intermediates are exempt (RFC 5280 §6.1.3 (b))
+            if j > 0 && self_issued(cert) {
+                continue;
+            }
+            if let Err(reason) =
+                name_constraints::check(constraints, cert, &cert_ext.subject_alt_names)
+            {
+                return Some(PathStatus::NameNotAllowed {
+                    subject: subject_string(cert),
+                    constrained_by: path.get(i).map(|c| subject_string(c)).unwrap_or_default(),
+                    reason,
+                });
+            }
         }
     }
     None
@@ -596,6 +650,32 @@ mod tests {
             }
         ));
         assert!(!o.anchored);
+    }
+
+    #[test]
+    fn cross_certificate_alternatives() {
+        // the cross-certificate (int-ca's key issued by the untrusted root) comes first and
+        // leads to a dead end; the walk backs off and takes int-ca to the trusted root
+        let o = validate(
+            "leaf",
+            &["int-ca-cross", "untrusted-root", "int-ca"],
+            "2026-06-01T00:00:00Z",
+        );
+        assert_eq!(o.status, PathStatus::Valid);
+        assert_eq!(o.path[1], cert("int-ca"));
+        // trusting the other root, the cross-certificate makes the path
+        let leaf = cert("leaf");
+        let candidates = [cert("int-ca"), cert("int-ca-cross")];
+        let anchors = [cert("untrusted-root")];
+        let o = build_and_validate(&PathInput {
+            leaf: &leaf,
+            candidates: &candidates,
+            anchors: &anchors,
+            at: at("2026-06-01T00:00:00Z"),
+        });
+        assert_eq!(o.status, PathStatus::Valid);
+        assert_eq!(o.path[1], cert("int-ca-cross"));
+        assert_eq!(o.anchor(), Some(&cert("untrusted-root")));
     }
 
     #[test]
@@ -733,6 +813,29 @@ mod tests {
         let ocsp = cert("ocsp-responder");
         let status = structural_problem(&[&leaf, &ocsp, &root]).unwrap();
         assert!(matches!(status, PathStatus::NotACa { .. }));
+    }
+
+    #[test]
+    fn name_constraints() {
+        let o = validate("leaf-nc-ok", &["nc-ca"], "2026-06-01T00:00:00Z");
+        assert_eq!(o.status, PathStatus::Valid);
+        let o = validate("leaf-nc-bad", &["nc-ca"], "2026-06-01T00:00:00Z");
+        assert_eq!(
+            o.status,
+            PathStatus::NameNotAllowed {
+                subject: "CN=Oscar Outside,O=Elsewhere,C=BE".into(),
+                constrained_by: "CN=Chain Test Constrained CA,O=Chain Test,C=BE".into(),
+                reason: NameConstraintReason::NotPermitted
+            }
+        );
+        let o = validate("leaf-nc-excluded", &["nc-ca"], "2026-06-01T00:00:00Z");
+        assert!(matches!(
+            o.status,
+            PathStatus::NameNotAllowed {
+                reason: NameConstraintReason::Excluded,
+                ..
+            }
+        ));
     }
 
     #[test]

@@ -618,6 +618,28 @@ mod tests {
     }
 
     #[test]
+    fn ocsp_unknown() {
+        let mut unknown = cert("leaf");
+        unknown.tbs_certificate.serial_number =
+            x509_cert::serial_number::SerialNumber::new(&[0x99, 0x99]).unwrap();
+        let ocsp = vec![bytes("ocsp-unknown.der")];
+        let finding = check_revocation(
+            &unknown,
+            &cert("int-ca"),
+            &RevocationSources {
+                crls: &[],
+                ocsp: &ocsp,
+            },
+            at(NOW),
+            &[],
+        );
+        assert!(
+            matches!(finding, RevocationFinding::Unknown { .. }),
+            "{finding:?}"
+        );
+    }
+
+    #[test]
     fn ocsp_unauthorised_responder() {
         match check("leaf", &[], &["ocsp-noeku.der"], NOW) {
             RevocationFinding::Unusable { problems } => assert_eq!(
@@ -732,6 +754,61 @@ mod tests {
             == UnusableReason::OcspResponseStatus {
                 status: OcspResponseStatus::Unauthorized
             }));
+    }
+
+    #[test]
+    fn mutated_inputs_never_panic() {
+        let leaf = cert("leaf");
+        let int = cert("int-ca");
+        let root = cert("root-ca");
+        let candidates = [cert("ocsp-responder")];
+        let when = at(NOW);
+        for name in ["int.crl", "ocsp-good.der", "ocsp-revoked.der"] {
+            let original = bytes(name);
+            for i in 0..original.len() {
+                // one of three masks per byte keeps the test quick
+                let mut der = original.clone();
+                der[i] ^= [0x01, 0x80, 0xff][i % 3];
+                let (crls, ocsp) = if name.ends_with(".crl") {
+                    (vec![der], vec![])
+                } else {
+                    (vec![], vec![der])
+                };
+                let sources = RevocationSources {
+                    crls: &crls,
+                    ocsp: &ocsp,
+                };
+                let _ = check_revocation(&leaf, &int, &sources, when, &candidates);
+                let _ = source_problems(&sources);
+                let cut = vec![original[..i].to_vec()];
+                let _ = check_revocation(
+                    &leaf,
+                    &int,
+                    &RevocationSources {
+                        crls: &cut,
+                        ocsp: &cut,
+                    },
+                    when,
+                    &candidates,
+                );
+            }
+        }
+        let original = leaf.to_der().unwrap();
+        for i in 0..original.len() {
+            let mut der = original.clone();
+            der[i] ^= 0x80;
+            if let Ok(certs) = crate::x509::parse_pem_certificates(&der) {
+                let outcome = crate::x509::build_and_validate(&crate::x509::PathInput {
+                    leaf: &certs[0],
+                    candidates: std::slice::from_ref(&int),
+                    anchors: std::slice::from_ref(&root),
+                    at: when,
+                });
+                let _ = crate::x509::read_extensions(&certs[0]);
+                let _ = crate::x509::certificate_summary(&certs[0]);
+                assert_ne!(outcome.status, crate::x509::PathStatus::Valid, "byte {i}");
+            }
+        }
     }
 
     #[test]
