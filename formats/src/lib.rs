@@ -15,4 +15,7 @@
 pub mod cms;
 pub mod crypto;
 pub mod oids;
+pub mod pdf;
+pub mod pki;
+pub mod tsp;
 pub mod x509;

@@ -98,3 +98,8 @@ pub const QCT_WEB: Oid = Oid::new_unwrap("0.4.0.1862.1.6.3");
 /// id-ce-expiredCertsOnCRL, X.509 (2019) §9.6.2.9 / RFC 5280 errata: the CRL keeps
 /// revoked certificates after they expire.
 pub const CE_EXPIRED_CERTS_ON_CRL: Oid = Oid::new_unwrap("2.5.29.60");
+
+/// id-ri-ocsp-response, RFC 5940 §4.1 (an OCSP response in RevocationInfoChoices).
+pub const ID_RI_OCSP_RESPONSE: Oid = Oid::new_unwrap("1.3.6.1.5.5.7.16.2");
+/// id-ce-subjectKeyIdentifier, RFC 5280 §4.2.1.2.
+pub const SUBJECT_KEY_IDENTIFIER: Oid = Oid::new_unwrap("2.5.29.14");
