@@ -158,7 +158,7 @@ impl<'a, S: Source> RevisionDiff<'a, S> {
         self.reader.get_at(r, self.base).unwrap_or(Object::Null)
     }
 
-    fn new(&self, r: ObjRef) -> Object {
+    fn now_obj(&self, r: ObjRef) -> Object {
         self.reader.get_at(r, self.rev).unwrap_or(Object::Null)
     }
 
@@ -203,7 +203,7 @@ impl<'a, S: Source> RevisionDiff<'a, S> {
                     let defined_after_base = matches!(self.reader.entry_at(r.num, self.rev), Some((i, _)) if i > self.base);
                     if defined_after_base {
                         out.push(r);
-                        stack.push(self.new(r));
+                        stack.push(self.now_obj(r));
                     }
                 }
                 Object::Array(a) => stack.extend(a),
@@ -259,7 +259,7 @@ impl<'a, S: Source> RevisionDiff<'a, S> {
     }
 
     fn describe(&self, r: ObjRef) -> String {
-        match self.new(r) {
+        match self.now_obj(r) {
             Object::Dict(d) => match (d.get_name("Type"), d.get_name("Subtype")) {
                 (Some(t), _) => format!("/{}", String::from_utf8_lossy(t)),
                 (None, Some(s)) => format!("/{}", String::from_utf8_lossy(s)),
@@ -279,7 +279,7 @@ impl<'a, S: Source> RevisionDiff<'a, S> {
     fn containers(&mut self) {
         let refs: Vec<ObjRef> = self.written.values().copied().collect();
         for r in refs {
-            if let Object::Stream(s) = self.new(r) {
+            if let Object::Stream(s) = self.now_obj(r) {
                 if matches!(s.dict.get_name("Type"), Some(b"XRef" | b"ObjStm")) {
                     self.explain(r, ModificationLevel::LtaUpdates);
                 }
@@ -291,7 +291,7 @@ impl<'a, S: Source> RevisionDiff<'a, S> {
         // Objects rewritten without change.
         let refs: Vec<ObjRef> = self.written.values().copied().collect();
         for r in &refs {
-            if self.existed_at_base(r.num) && same(self.reader, &self.old(*r), &self.new(*r)) {
+            if self.existed_at_base(r.num) && same(self.reader, &self.old(*r), &self.now_obj(*r)) {
                 self.explain(*r, ModificationLevel::None);
             }
         }
@@ -310,7 +310,7 @@ impl<'a, S: Source> RevisionDiff<'a, S> {
         )];
         for r in &refs {
             if Self::defined(self.reader, r.num, prev) {
-                roots.push(self.new(*r));
+                roots.push(self.now_obj(*r));
             }
         }
         let mut seen = HashSet::new();
@@ -320,10 +320,8 @@ impl<'a, S: Source> RevisionDiff<'a, S> {
                 break;
             }
             match cur {
-                Object::Ref(r) => {
-                    if candidates.remove(&r.num) && seen.insert(r) {
-                        stack.push(self.new(r));
-                    }
+                Object::Ref(r) if candidates.remove(&r.num) && seen.insert(r) => {
+                    stack.push(self.now_obj(r));
                 }
                 Object::Array(a) => stack.extend(a),
                 Object::Dict(d) => stack.extend(d.0.into_iter().map(|(_, v)| v)),
@@ -489,7 +487,7 @@ impl<'a, S: Source> RevisionDiff<'a, S> {
         } else {
             widgets
                 .iter()
-                .filter_map(|w| self.new(*w).as_dict().cloned())
+                .filter_map(|w| self.now_obj(*w).as_dict().cloned())
                 .collect()
         };
         dicts.iter().any(|d| {
@@ -584,7 +582,7 @@ impl<'a, S: Source> RevisionDiff<'a, S> {
                     for w in &nf.widgets {
                         self.explain(*w, level);
                         new_widgets.insert(*w);
-                        if let Some(ap) = self.new(*w).as_dict().and_then(|d| d.get("AP").cloned())
+                        if let Some(ap) = self.now_obj(*w).as_dict().and_then(|d| d.get("AP").cloned())
                         {
                             self.explain_new_deps(&ap, ModificationLevel::FormFilling);
                         }
@@ -618,10 +616,8 @@ impl<'a, S: Source> RevisionDiff<'a, S> {
                             }
                             continue;
                         }
-                        if !nf.dict.contains("V") {
-                            if diff_keys.is_empty() {
-                                continue;
-                            }
+                        if !nf.dict.contains("V") && diff_keys.is_empty() {
+                            continue;
                         }
                         let bad: Vec<&String> = diff_keys
                             .iter()
@@ -687,7 +683,7 @@ impl<'a, S: Source> RevisionDiff<'a, S> {
             if !self.written.contains_key(&w.num) {
                 continue;
             }
-            let (Object::Dict(od), Object::Dict(nd)) = (self.old(*w), self.new(*w)) else {
+            let (Object::Dict(od), Object::Dict(nd)) = (self.old(*w), self.now_obj(*w)) else {
                 continue;
             };
             if !of.widgets.contains(w) {
@@ -724,7 +720,7 @@ impl<'a, S: Source> RevisionDiff<'a, S> {
             ));
             return;
         }
-        let sig = self.new(vr);
+        let sig = self.now_obj(vr);
         let is_doc_ts = sig.as_dict().and_then(|d| d.get_name("Type")) == Some(b"DocTimeStamp");
         let level = if is_doc_ts && !self.visible(&nf.widgets, &nf.dict) {
             ModificationLevel::LtaUpdates
@@ -761,7 +757,7 @@ impl<'a, S: Source> RevisionDiff<'a, S> {
                 .collect();
             let annots_ref = new_page.get("Annots").and_then(Object::as_ref);
             let annots_array_changed = annots_ref.is_some_and(|a| {
-                self.written.contains_key(&a.num) && !same(self.reader, &self.old(a), &self.new(a))
+                self.written.contains_key(&a.num) && !same(self.reader, &self.old(a), &self.now_obj(a))
             });
             if changed_keys.is_empty() && !annots_array_changed {
                 continue;
@@ -783,7 +779,7 @@ impl<'a, S: Source> RevisionDiff<'a, S> {
                 match a.as_ref() {
                     Some(ar) if new_sig_widgets.contains(&ar) => {}
                     Some(ar) => {
-                        let is_widget = self.new(ar).as_dict().and_then(|d| d.get_name("Subtype"))
+                        let is_widget = self.now_obj(ar).as_dict().and_then(|d| d.get_name("Subtype"))
                             == Some(b"Widget");
                         if is_widget {
                             // a widget of a field not accounted for by the form rules
@@ -816,7 +812,7 @@ impl<'a, S: Source> RevisionDiff<'a, S> {
                 self.old(a).as_dict().and_then(|d| d.get_name("Subtype")) == Some(b"Widget");
             if !is_widget {
                 self.explain(a, ModificationLevel::Annotations);
-                self.explain_new_deps(&self.new(a), ModificationLevel::Annotations);
+                self.explain_new_deps(&self.now_obj(a), ModificationLevel::Annotations);
             }
         }
     }
