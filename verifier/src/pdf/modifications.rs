@@ -582,7 +582,10 @@ impl<'a, S: Source> RevisionDiff<'a, S> {
                     for w in &nf.widgets {
                         self.explain(*w, level);
                         new_widgets.insert(*w);
-                        if let Some(ap) = self.now_obj(*w).as_dict().and_then(|d| d.get("AP").cloned())
+                        if let Some(ap) = self
+                            .now_obj(*w)
+                            .as_dict()
+                            .and_then(|d| d.get("AP").cloned())
                         {
                             self.explain_new_deps(&ap, ModificationLevel::FormFilling);
                         }
@@ -757,7 +760,8 @@ impl<'a, S: Source> RevisionDiff<'a, S> {
                 .collect();
             let annots_ref = new_page.get("Annots").and_then(Object::as_ref);
             let annots_array_changed = annots_ref.is_some_and(|a| {
-                self.written.contains_key(&a.num) && !same(self.reader, &self.old(a), &self.now_obj(a))
+                self.written.contains_key(&a.num)
+                    && !same(self.reader, &self.old(a), &self.now_obj(a))
             });
             if changed_keys.is_empty() && !annots_array_changed {
                 continue;
@@ -779,7 +783,10 @@ impl<'a, S: Source> RevisionDiff<'a, S> {
                 match a.as_ref() {
                     Some(ar) if new_sig_widgets.contains(&ar) => {}
                     Some(ar) => {
-                        let is_widget = self.now_obj(ar).as_dict().and_then(|d| d.get_name("Subtype"))
+                        let is_widget = self
+                            .now_obj(ar)
+                            .as_dict()
+                            .and_then(|d| d.get_name("Subtype"))
                             == Some(b"Widget");
                         if is_widget {
                             // a widget of a field not accounted for by the form rules
