@@ -95,8 +95,18 @@ impl Pki {
         }
         fs::write(pki.config(), config(&pki.dir))?;
 
-        pki.self_signed(ROOT, KeyType::Rsa(3072), "ca_root", "/C=BE/O=Interop Test PKI/CN=Interop Test Root CA")?;
-        pki.self_signed(UNTRUSTED_ROOT, KeyType::P256, "ca_untrusted", "/C=BE/O=Mallory Ltd/CN=Untrusted Root CA")?;
+        pki.self_signed(
+            ROOT,
+            KeyType::Rsa(3072),
+            "ca_root",
+            "/C=BE/O=Interop Test PKI/CN=Interop Test Root CA",
+        )?;
+        pki.self_signed(
+            UNTRUSTED_ROOT,
+            KeyType::P256,
+            "ca_untrusted",
+            "/C=BE/O=Mallory Ltd/CN=Untrusted Root CA",
+        )?;
         let leaves = [
             Leaf { name: INT, key: KeyType::P256, ca: "ca_root", subject: "/C=BE/O=Interop Test PKI/CN=Interop Test Issuing CA P-256", ext: "ext_int", start: "20200101000000Z", end: "20440101000000Z" },
             Leaf { name: SIGNER_P256, key: KeyType::P256, ca: "ca_int", subject: "/C=BE/O=Interop Test PKI/CN=Alice Signer P-256/serialNumber=PNOBE-90010112345/GN=Alice/SN=Signer", ext: "ext_signer", start: START, end: END },
@@ -117,7 +127,9 @@ impl Pki {
             .output_checked()?;
         for (ca, crl) in [("ca_root", "root"), ("ca_int", "int")] {
             let pem = pki.dir.join(format!("crl/{crl}.crl.pem"));
-            pki.openssl(&["ca", "-batch", "-gencrl", "-name", ca, "-out"]).arg(&pem).output_checked()?;
+            pki.openssl(&["ca", "-batch", "-gencrl", "-name", ca, "-out"])
+                .arg(&pem)
+                .output_checked()?;
             pki.openssl(&["crl", "-outform", "DER", "-in"])
                 .arg(&pem)
                 .arg("-out")
@@ -160,7 +172,8 @@ impl Pki {
 
     fn openssl(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new("openssl");
-        cmd.current_dir(&self.dir).env("OPENSSL_CONF", self.config());
+        cmd.current_dir(&self.dir)
+            .env("OPENSSL_CONF", self.config());
         match args.split_first() {
             // `openssl ca` takes its CA sections from our config, before any other option
             Some((&"ca", rest)) => cmd.arg("ca").arg("-config").arg(self.config()).args(rest),
@@ -173,8 +186,17 @@ impl Pki {
         let mut cmd = self.openssl(&["genpkey", "-quiet", "-out"]);
         cmd.arg(self.key(name));
         match key {
-            KeyType::P256 => cmd.args(["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-pkeyopt", "ec_param_enc:named_curve"]),
-            KeyType::Rsa(bits) => cmd.args(["-algorithm", "RSA", "-pkeyopt"]).arg(format!("rsa_keygen_bits:{bits}")),
+            KeyType::P256 => cmd.args([
+                "-algorithm",
+                "EC",
+                "-pkeyopt",
+                "ec_paramgen_curve:P-256",
+                "-pkeyopt",
+                "ec_param_enc:named_curve",
+            ]),
+            KeyType::Rsa(bits) => cmd
+                .args(["-algorithm", "RSA", "-pkeyopt"])
+                .arg(format!("rsa_keygen_bits:{bits}")),
         };
         cmd.output_checked()
     }
@@ -192,15 +214,29 @@ impl Pki {
     fn self_signed(&self, name: &str, key: KeyType, ca: &str, subject: &str) -> Result<()> {
         self.genkey(name, key)?;
         let csr = self.csr(name, subject)?;
-        self.openssl(&["ca", "-batch", "-notext", "-selfsign", "-name", ca, "-extensions", "ext_root"])
-            .args(["-startdate", "20200101000000Z", "-enddate", "20500101000000Z"])
-            .arg("-keyfile")
-            .arg(self.key(name))
-            .arg("-in")
-            .arg(csr)
-            .arg("-out")
-            .arg(self.cert(name))
-            .output_checked()
+        self.openssl(&[
+            "ca",
+            "-batch",
+            "-notext",
+            "-selfsign",
+            "-name",
+            ca,
+            "-extensions",
+            "ext_root",
+        ])
+        .args([
+            "-startdate",
+            "20200101000000Z",
+            "-enddate",
+            "20500101000000Z",
+        ])
+        .arg("-keyfile")
+        .arg(self.key(name))
+        .arg("-in")
+        .arg(csr)
+        .arg("-out")
+        .arg(self.cert(name))
+        .output_checked()
     }
 
     fn issue(&self, leaf: &Leaf) -> Result<()> {
@@ -211,17 +247,25 @@ impl Pki {
             "ca_untrusted" => UNTRUSTED_ROOT,
             _ => INT,
         };
-        self.openssl(&["ca", "-batch", "-notext", "-name", leaf.ca, "-extensions", leaf.ext])
-            .args(["-startdate", leaf.start, "-enddate", leaf.end])
-            .arg("-cert")
-            .arg(self.cert(issuer))
-            .arg("-keyfile")
-            .arg(self.key(issuer))
-            .arg("-in")
-            .arg(csr)
-            .arg("-out")
-            .arg(self.cert(leaf.name))
-            .output_checked()
+        self.openssl(&[
+            "ca",
+            "-batch",
+            "-notext",
+            "-name",
+            leaf.ca,
+            "-extensions",
+            leaf.ext,
+        ])
+        .args(["-startdate", leaf.start, "-enddate", leaf.end])
+        .arg("-cert")
+        .arg(self.cert(issuer))
+        .arg("-keyfile")
+        .arg(self.key(issuer))
+        .arg("-in")
+        .arg(csr)
+        .arg("-out")
+        .arg(self.cert(leaf.name))
+        .output_checked()
     }
 }
 
@@ -337,10 +381,17 @@ mod tests {
         };
         for leaf in [SIGNER_P256, SIGNER_RSA, TSA] {
             let out = verify(leaf, &pki.root());
-            assert!(out.status.success(), "{leaf}: {}", String::from_utf8_lossy(&out.stderr));
+            assert!(
+                out.status.success(),
+                "{leaf}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
         }
         let expired = verify(SIGNER_EXPIRED, &pki.root());
-        assert!(String::from_utf8_lossy(&expired.stdout).contains("expired") || String::from_utf8_lossy(&expired.stderr).contains("expired"));
+        assert!(
+            String::from_utf8_lossy(&expired.stdout).contains("expired")
+                || String::from_utf8_lossy(&expired.stderr).contains("expired")
+        );
         let untrusted = verify(SIGNER_UNTRUSTED, &pki.root());
         assert!(!untrusted.status.success());
         let crl = Command::new("openssl")

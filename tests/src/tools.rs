@@ -16,7 +16,10 @@ pub const TEST_VENV_ENV: &str = "TEST_VENV";
 /// True when running under CI (`CI=true` or `CI=1`): missing tools are then failures.
 pub fn in_ci() -> bool {
     matches!(
-        std::env::var("CI").as_deref().map(str::to_ascii_lowercase).as_deref(),
+        std::env::var("CI")
+            .as_deref()
+            .map(str::to_ascii_lowercase)
+            .as_deref(),
         Ok("true" | "1" | "yes")
     )
 }
@@ -80,6 +83,15 @@ impl Venv {
         self.root.join("bin/python")
     }
 
+    /// A command running harness script `tests/py/<script>` with the venv's python (no
+    /// `__pycache__` is written into the source tree).
+    pub fn script(&self, script: &str) -> Command {
+        let mut cmd = Command::new(self.python());
+        cmd.arg(py_dir().join(script))
+            .env("PYTHONDONTWRITEBYTECODE", "1");
+        cmd
+    }
+
     /// The venv's `pyhanko` CLI.
     pub fn pyhanko(&self) -> PathBuf {
         self.root.join("bin/pyhanko")
@@ -98,12 +110,18 @@ pub fn venv() -> Option<Venv> {
         .map(PathBuf::from)
         .or_else(default_venv_path);
     match root {
-        Some(root) if is_executable(&root.join("bin/python")) && is_executable(&root.join("bin/pyhanko")) => {
+        Some(root)
+            if is_executable(&root.join("bin/python"))
+                && is_executable(&root.join("bin/pyhanko")) =>
+        {
             Some(Venv { root })
         }
         Some(root) => missing(
             "pyHanko virtualenv",
-            &format!("no bin/python + bin/pyhanko in {}; set {TEST_VENV_ENV}", root.display()),
+            &format!(
+                "no bin/python + bin/pyhanko in {}; set {TEST_VENV_ENV}",
+                root.display()
+            ),
         ),
         None => missing("pyHanko virtualenv", "neither TEST_VENV nor HOME is set"),
     }
