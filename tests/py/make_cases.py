@@ -26,6 +26,7 @@ import sys
 import tempfile
 
 from asn1crypto import algos, cms, tsp
+from asn1crypto import crl as asn1_crl
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from pyhanko.keys import load_cert_from_pemder, load_private_key_from_pemder
@@ -34,6 +35,7 @@ from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import fields, signers, timestamps
 from pyhanko.sign.signers.pdf_signer import PdfTBSDocument
+from pyhanko.sign.validation.dss import DocumentSecurityStore
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
@@ -153,6 +155,15 @@ def add_page_content(src, dst):
         w.add_stream_to_page(0, w.add_object(stream))
         with open(dst, "wb") as outf:
             w.write(outf)
+
+
+def add_dss(path):
+    """Incremental update adding a DSS with the PKI's CRLs and CA certificates, validating nothing
+    (pyHanko's own B-LT path refuses to embed data for a revoked signer)."""
+    crls = [asn1_crl.CertificateList.load(open(P(f"crl/{c}.crl"), "rb").read()) for c in ("root", "int")]
+    certs = [load_cert_from_pemder(P(f"{c}.pem")) for c in ("int-ca", "root-ca", "tsa")]
+    with open(path, "r+b") as f:
+        DocumentSecurityStore.add_dss(f, None, certs=certs, crls=crls)
 
 
 def replace_once(path, old, new):
@@ -317,6 +328,9 @@ def main():
          "Seller", "signer-expired", box=SELLER_BOX)
     sign(CONTRACT, case("untrusted-root.pdf", "signer chains to a root that is not trusted", {"Seller": INDET}),
          "Seller", "signer-untrusted", box=SELLER_BOX)
+    revoked = case("revoked-signer.pdf", "B-T by a signer revoked before signing; the CRL saying so is in the DSS", {"Seller": INDET})
+    sign(CONTRACT, revoked, "Seller", "signer-revoked", box=SELLER_BOX, timestamper=dummy_tsa())
+    add_dss(revoked)
 
     # --- CMS from other producers ---
     external_cms(CONTRACT, case("openssl-cades.pdf", "CMS by `openssl cms -sign -cades` (signing-time, S/MIME caps, ESS v2), ETSI.CAdES.detached", {"Seller": PASS}),
