@@ -11,6 +11,7 @@
 //!   including CMS made by `openssl cms`) and asks pyHanko for its verdicts
 //!   (`tests/py/pyhanko_verdicts.py`);
 //! - [`cases`]: all of that once per test process ([`cases::Fixture::shared`]);
+//! - [`pdfsig`]: poppler's pdfsig with a throw-away NSS database, a second judge;
 //! - [`bins`]: builds and locates the workspace binaries;
 //! - [`verify`]: runs `verify --json` and checks the report's schema;
 //! - [`table`]: failure tables.
@@ -21,6 +22,7 @@
 
 pub mod bins;
 pub mod cases;
+pub mod pdfsig;
 pub mod pki;
 pub mod pyhanko;
 pub mod samples;

@@ -6,9 +6,11 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use interop_tests::cases::{Case, Fixture, FAILED, INDETERMINATE, PASSED};
+use interop_tests::pdfsig::Pdfsig;
 use interop_tests::pki::UNTRUSTED_ROOT;
 use interop_tests::require;
 use interop_tests::table::Table;
+use interop_tests::tools::require_tool;
 use interop_tests::verify::{self, exit, expected_exit, ReportedSignature};
 
 fn fixture() -> Option<&'static Fixture> {
@@ -54,6 +56,47 @@ fn generated_cases_are_what_they_claim() {
         "only {} cases generated",
         fx.cases.len()
     );
+}
+
+/// Harness self-check with a second judge: poppler's pdfsig agrees with pyHanko on every case
+/// it can judge (it cannot see changes after signing nor check document timestamps).
+#[test]
+fn pdfsig_agrees_with_pyhanko_where_it_can_judge() {
+    let fx = require!(fixture());
+    require!(require_tool("pdfsig"));
+    require!(require_tool("certutil"));
+    let pdfsig = Pdfsig::new(&fx.pki.root(), &[&fx.pki.crl("root"), &fx.pki.crl("int")])
+        .expect("NSS database");
+    let mut bad = Table::new(&["case", "field", "pyHanko", "pdfsig", "pdfsig said"]);
+    let mut judged = 0;
+    for case in &fx.cases {
+        let report = pdfsig.check(&case.path).expect("pdfsig");
+        for v in case
+            .pyhanko
+            .iter()
+            .filter(|v| !v.summary.contains("ILLEGAL_MODIFICATIONS"))
+        {
+            let theirs = report.iter().find(|s| s.field == v.field);
+            let Some(ind) = theirs.map(|s| s.indication()) else {
+                bad.row([case.name.as_str(), &v.field, &v.indication, "(missing)", ""]);
+                continue;
+            };
+            let Some(ind) = ind else { continue };
+            judged += 1;
+            if ind != v.indication {
+                let said = theirs
+                    .map(|s| format!("{} / {}", s.signature, s.certificate))
+                    .unwrap_or_default();
+                bad.row([case.name.as_str(), &v.field, &v.indication, ind, &said]);
+            }
+        }
+    }
+    assert!(
+        bad.is_empty(),
+        "pdfsig and pyHanko disagree on generated cases:\n{}",
+        bad.render()
+    );
+    assert!(judged >= 20, "pdfsig judged only {judged} signatures");
 }
 
 /// The main agreement check: `verify --json --trust ROOT` on every case gives, for every
