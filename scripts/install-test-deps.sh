@@ -17,7 +17,7 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 req="$here/test-requirements.txt"
-TEST_VENV="${TEST_VENV:-$HOME/.cache/esig-test-venv}"
+TEST_VENV="${TEST_VENV:-${HOME:-/tmp}/.cache/esig-test-venv}"
 PYTHON="${PYTHON:-python3}"
 
 say() { echo "install-test-deps: $*"; }

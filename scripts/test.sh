@@ -14,7 +14,7 @@
 # Extra arguments go to the test binaries, e.g. a name filter: `scripts/test.sh agree`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export TEST_VENV="${TEST_VENV:-$HOME/.cache/esig-test-venv}"
+export TEST_VENV="${TEST_VENV:-${HOME:-/tmp}/.cache/esig-test-venv}"
 
 locked=()
 case "${CI:-}" in true | 1 | yes) locked=(--locked) ;; esac
