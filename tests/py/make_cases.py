@@ -21,6 +21,7 @@ token; async_digest_doc_for_signing + PdfTBSDocument.finish_signing embed an ext
 import asyncio
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -344,9 +345,7 @@ def main():
     external_cms(CONTRACT, case("unsorted-signed-attrs.pdf", "hand-built CMS, signed attributes not in DER order (hash them as found)", {"Seller": PASS}),
                  "Seller", PADES, unsorted_attrs_cms)
 
-    for f in os.listdir(tmp):
-        os.remove(os.path.join(tmp, f))
-    os.rmdir(tmp)
+    shutil.rmtree(tmp)
     with open(os.path.join(out, "cases.json"), "w") as f:
         json.dump(cases, f, indent=1)
 
