@@ -239,10 +239,16 @@ fn unreadable_input_exits_4() {
             run.stdout,
             run.stderr
         );
+        // the reason goes to stderr, or into the JSON report's file entry
+        let in_json = run
+            .json()
+            .ok()
+            .and_then(|j| j["files"][0]["error"].as_str().map(str::to_owned));
         assert!(
-            !run.stderr.trim().is_empty(),
-            "{}: no message on stderr",
-            run.command
+            !run.stderr.trim().is_empty() || in_json.is_some_and(|e| !e.is_empty()),
+            "{}: says nothing about why (stderr empty, no files[0].error)\nstdout: {}",
+            run.command,
+            run.stdout
         );
     }
 }
