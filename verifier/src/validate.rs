@@ -633,19 +633,23 @@ fn judge_signature<S: Source>(
             "missing".into()
         }
         RevocationState::Revoked { subject, at } => {
-            if poe.is_some() {
-                verdict(
-                    &mut r,
-                    Indication::TotalFailed,
-                    SubIndication::Revoked,
-                    format!(
-                        "certificate {subject} was revoked on {}, before the proven signing time",
-                        rfc3339(*at)
-                    ),
-                );
+            // ETSI EN 319 102-1 §5.6.2.4: without a proof of existence before the revocation
+            // the result stays INDETERMINATE/REVOKED_NO_POE (pyHanko agrees); a timestamp
+            // after the revocation proves nothing more.
+            let when = if poe.is_some() {
+                "before the proven signing time"
             } else {
-                verdict(&mut r, Indication::Indeterminate, SubIndication::RevokedNoPoe, format!("certificate {subject} was revoked on {} and nothing proves the signature existed before", rfc3339(*at)));
-            }
+                "and nothing proves the signature existed before"
+            };
+            verdict(
+                &mut r,
+                Indication::Indeterminate,
+                SubIndication::RevokedNoPoe,
+                format!(
+                    "certificate {subject} was revoked on {} {when}",
+                    rfc3339(*at)
+                ),
+            );
             "revoked".into()
         }
         RevocationState::RevokedLater { subject, at } => {
