@@ -194,9 +194,22 @@ fn print_text(out: &mut impl Write, reports: &[FileReport]) -> std::io::Result<(
             };
             let sub = s
                 .sub_indication
-                .map(|x| format!(" / {}", serde_json::to_value(x).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default()))
+                .map(|x| {
+                    format!(
+                        " / {}",
+                        serde_json::to_value(x)
+                            .ok()
+                            .and_then(|v| v.as_str().map(String::from))
+                            .unwrap_or_default()
+                    )
+                })
                 .unwrap_or_default();
-            writeln!(out, "  {what} '{}': {mark} ({}{sub})", s.field, s.indication.as_str())?;
+            writeln!(
+                out,
+                "  {what} '{}': {mark} ({}{sub})",
+                s.field,
+                s.indication.as_str()
+            )?;
             if let Some(signer) = &s.signer {
                 writeln!(out, "    signed by:    {signer}")?;
             }
@@ -209,15 +222,28 @@ fn print_text(out: &mut impl Write, reports: &[FileReport]) -> std::io::Result<(
                 writeln!(out, "    time:         {t} ({src})")?;
             }
             if let Some(level) = s.level {
-                let l = serde_json::to_value(level).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default();
+                let l = serde_json::to_value(level)
+                    .ok()
+                    .and_then(|v| v.as_str().map(String::from))
+                    .unwrap_or_default();
                 writeln!(out, "    level:        {l}")?;
             }
             if let Some(a) = &s.algorithm {
                 writeln!(out, "    algorithm:    {a}")?;
             }
-            let cov = serde_json::to_value(s.coverage).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default();
-            let mods = serde_json::to_value(s.modifications).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default();
-            writeln!(out, "    covers:       {cov} (revision {}); changes after signing: {mods}", s.revision)?;
+            let cov = serde_json::to_value(s.coverage)
+                .ok()
+                .and_then(|v| v.as_str().map(String::from))
+                .unwrap_or_default();
+            let mods = serde_json::to_value(s.modifications)
+                .ok()
+                .and_then(|v| v.as_str().map(String::from))
+                .unwrap_or_default();
+            writeln!(
+                out,
+                "    covers:       {cov} (revision {}); changes after signing: {mods}",
+                s.revision
+            )?;
             if let Some(ts) = &s.timestamp {
                 writeln!(
                     out,

@@ -97,7 +97,14 @@ pub fn verify_reader<S: Source>(reader: &PdfReader<S>, path: &str, opts: &Option
     }
     for (i, p) in prepared.iter_mut().enumerate() {
         if p.sig.kind == SignatureKind::Signature {
-            reports[i] = Some(judge_signature(reader, p, &dss, &dss_revisions, &doc_ts, &ctx));
+            reports[i] = Some(judge_signature(
+                reader,
+                p,
+                &dss,
+                &dss_revisions,
+                &doc_ts,
+                &ctx,
+            ));
         }
     }
     FileReport {
@@ -261,7 +268,12 @@ fn structural_checks(p: &Prepared, r: &mut SignatureReport) -> Option<ByteRange>
     let br = match &p.byte_range {
         Ok(br) => *br,
         Err(e) => {
-            verdict(r, Indication::TotalFailed, SubIndication::FormatFailure, e.to_string());
+            verdict(
+                r,
+                Indication::TotalFailed,
+                SubIndication::FormatFailure,
+                e.to_string(),
+            );
             return None;
         }
     };
@@ -274,7 +286,11 @@ fn structural_checks(p: &Prepared, r: &mut SignatureReport) -> Option<ByteRange>
         );
     }
     if let Some(d) = &p.diff {
-        let allowed = p.sig.docmdp.map(|m| m.allows()).unwrap_or(ModificationLevel::Annotations);
+        let allowed = p
+            .sig
+            .docmdp
+            .map(|m| m.allows())
+            .unwrap_or(ModificationLevel::Annotations);
         let allowed = if p.sig.docmdp.is_none() {
             // Without DocMDP every permitted change but annotations is allowed (as pyHanko,
             // which has no rule admitting annotations).
@@ -294,7 +310,12 @@ fn structural_checks(p: &Prepared, r: &mut SignatureReport) -> Option<ByteRange>
                 why.push_str(": ");
                 why.push_str(first);
             }
-            verdict(r, Indication::TotalFailed, SubIndication::FormatFailure, why);
+            verdict(
+                r,
+                Indication::TotalFailed,
+                SubIndication::FormatFailure,
+                why,
+            );
         } else if d.level > ModificationLevel::None {
             r.warnings.push(format!(
                 "later revisions add permitted changes ({})",
@@ -308,18 +329,32 @@ fn structural_checks(p: &Prepared, r: &mut SignatureReport) -> Option<ByteRange>
     Some(br)
 }
 
-fn digest_ranges<S: Source>(reader: &PdfReader<S>, br: &ByteRange, alg: DigestAlgorithm) -> Option<Vec<u8>> {
+fn digest_ranges<S: Source>(
+    reader: &PdfReader<S>,
+    br: &ByteRange,
+    alg: DigestAlgorithm,
+) -> Option<Vec<u8>> {
     byte_range::digest(reader, br, &[alg])
         .ok()
         .and_then(|v| v.into_iter().next().map(|(_, d)| d))
 }
 
-fn judge_doc_timestamp<S: Source>(reader: &PdfReader<S>, p: &Prepared, dss: &Material, ctx: &Context<'_>) -> SignatureReport {
+fn judge_doc_timestamp<S: Source>(
+    reader: &PdfReader<S>,
+    p: &Prepared,
+    dss: &Material,
+    ctx: &Context<'_>,
+) -> SignatureReport {
     let mut r = base_report(p);
     let Some(br) = structural_checks(p, &mut r) else {
         return r;
     };
-    let ts = check_timestamp(&p.sig.contents, |alg| digest_ranges(reader, &br, alg), dss, ctx);
+    let ts = check_timestamp(
+        &p.sig.contents,
+        |alg| digest_ranges(reader, &br, alg),
+        dss,
+        ctx,
+    );
     apply_timestamp_as_main(&mut r, &ts);
     r
 }
@@ -378,17 +413,30 @@ fn judge_signature<S: Source>(
     let cms = match parse_signed_cms(&p.sig.contents) {
         Ok(c) => c,
         Err(e) => {
-            verdict(&mut r, Indication::TotalFailed, SubIndication::FormatFailure, format!("the CMS signature in /Contents cannot be read: {e}"));
+            verdict(
+                &mut r,
+                Indication::TotalFailed,
+                SubIndication::FormatFailure,
+                format!("the CMS signature in /Contents cannot be read: {e}"),
+            );
             return r;
         }
     };
     let Some(br) = br else { return r };
     let Some(signer) = cms.signers.first() else {
-        verdict(&mut r, Indication::TotalFailed, SubIndication::FormatFailure, "the CMS holds no SignerInfo");
+        verdict(
+            &mut r,
+            Indication::TotalFailed,
+            SubIndication::FormatFailure,
+            "the CMS holds no SignerInfo",
+        );
         return r;
     };
     if cms.signers.len() > 1 {
-        r.warnings.push(format!("the CMS holds {} signers; only the first is validated", cms.signers.len()));
+        r.warnings.push(format!(
+            "the CMS holds {} signers; only the first is validated",
+            cms.signers.len()
+        ));
     }
     for n in &cms.notes {
         r.warnings.push(n.clone());
@@ -400,40 +448,78 @@ fn judge_signature<S: Source>(
     let digest_alg = match signer.digest_algorithm() {
         Ok(a) => a,
         Err(e) => {
-            verdict(&mut r, Indication::Indeterminate, SubIndication::CryptoConstraintsFailureNoPoe, format!("digest algorithm: {e}"));
+            verdict(
+                &mut r,
+                Indication::Indeterminate,
+                SubIndication::CryptoConstraintsFailureNoPoe,
+                format!("digest algorithm: {e}"),
+            );
             return r;
         }
     };
     let Some(content_digest) = digest_ranges(reader, &br, digest_alg) else {
-        verdict(&mut r, Indication::Indeterminate, SubIndication::SignedDataNotFound, "the signed byte ranges could not be read");
+        verdict(
+            &mut r,
+            Indication::Indeterminate,
+            SubIndication::SignedDataNotFound,
+            "the signed byte ranges could not be read",
+        );
         return r;
     };
     let Some(cert) = cms.find_signer_certificate(signer, &dss.certs) else {
-        verdict(&mut r, Indication::Indeterminate, SubIndication::NoSigningCertificateFound, "the signer's certificate is not in the CMS or the DSS");
+        verdict(
+            &mut r,
+            Indication::Indeterminate,
+            SubIndication::NoSigningCertificateFound,
+            "the signer's certificate is not in the CMS or the DSS",
+        );
         return r;
     };
     r.signer = Some(formats::x509::subject_string(&cert));
     let check = signer.verify(&cert, Some(&content_digest));
     match &check.message_digest {
         MdCheck::Match | MdCheck::NotApplicable => r.intact = true,
-        MdCheck::Mismatch { .. } => verdict(&mut r, Indication::TotalFailed, SubIndication::HashFailure, "the document's signed bytes do not match the signed digest: the document was altered"),
-        other => verdict(&mut r, Indication::TotalFailed, SubIndication::FormatFailure, format!("message-digest attribute: {other:?}")),
+        MdCheck::Mismatch { .. } => verdict(
+            &mut r,
+            Indication::TotalFailed,
+            SubIndication::HashFailure,
+            "the document's signed bytes do not match the signed digest: the document was altered",
+        ),
+        other => verdict(
+            &mut r,
+            Indication::TotalFailed,
+            SubIndication::FormatFailure,
+            format!("message-digest attribute: {other:?}"),
+        ),
     }
     match &check.signature {
         Ok(scheme) => {
             r.crypto_valid = true;
             r.algorithm = Some(scheme.name());
             if scheme.digest() == DigestAlgorithm::Sha1 || digest_alg == DigestAlgorithm::Sha1 {
-                verdict(&mut r, Indication::Indeterminate, SubIndication::CryptoConstraintsFailureNoPoe, "the signature uses SHA-1, which is no longer acceptable");
+                verdict(
+                    &mut r,
+                    Indication::Indeterminate,
+                    SubIndication::CryptoConstraintsFailureNoPoe,
+                    "the signature uses SHA-1, which is no longer acceptable",
+                );
             }
         }
-        Err(e) => verdict(&mut r, Indication::TotalFailed, SubIndication::SigCryptoFailure, format!("the signature value does not verify: {e}")),
+        Err(e) => verdict(
+            &mut r,
+            Indication::TotalFailed,
+            SubIndication::SigCryptoFailure,
+            format!("the signature value does not verify: {e}"),
+        ),
     }
     if !check.is_valid() && r.indication == Indication::TotalPassed {
         let why = if !check.ess.is_acceptable() {
             format!("ESS signing-certificate attribute: {:?}", check.ess)
         } else {
-            format!("signed attributes: content-type {:?}, algorithm protection {:?}", check.content_type, check.algorithm_protection)
+            format!(
+                "signed attributes: content-type {:?}, algorithm protection {:?}",
+                check.content_type, check.algorithm_protection
+            )
         };
         let sub = if !check.ess.is_acceptable() {
             SubIndication::NoSigningCertificateFound
@@ -443,12 +529,15 @@ fn judge_signature<S: Source>(
         verdict(&mut r, Indication::Indeterminate, sub, why);
     }
     r.warnings.extend(check.problems.iter().cloned());
-    if p.sig.sub_filter == "ETSI.CAdES.detached" && matches!(check.ess, formats::cms::ess::EssCheck::Absent) {
-        r.warnings.push("PAdES requires the ESS signing-certificate-v2 attribute; it is absent".into());
+    if p.sig.sub_filter == "ETSI.CAdES.detached"
+        && matches!(check.ess, formats::cms::ess::EssCheck::Absent)
+    {
+        r.warnings
+            .push("PAdES requires the ESS signing-certificate-v2 attribute; it is absent".into());
     }
 
     // 2. signature timestamp (B-T)
-    let tokens = signer.timestamp_tokens();
+    let tokens = signer.signature_time_stamp_tokens();
     let mut poe: Option<(OffsetDateTime, TimeSource)> = None;
     if let Some(token) = tokens.first() {
         let sig_value = signer.signature_value().to_vec();
@@ -456,13 +545,22 @@ fn judge_signature<S: Source>(
         if ts.ok() {
             poe = ts.gen_time.map(|t| (t, TimeSource::SignatureTimestamp));
         } else if let Some((_, _, why)) = ts.verdict() {
-            verdict(&mut r, Indication::Indeterminate, SubIndication::TimestampOrderFailure, format!("signature timestamp: {why}"));
+            verdict(
+                &mut r,
+                Indication::Indeterminate,
+                SubIndication::TimestampOrderFailure,
+                format!("signature timestamp: {why}"),
+            );
         }
         r.timestamp = Some(ts.report.clone());
     }
     // A later document timestamp covering this revision is a proof of existence too.
     if poe.is_none() {
-        if let Some((_, t)) = doc_ts.iter().filter(|(rev, _)| *rev > p.revision).min_by_key(|(_, t)| *t) {
+        if let Some((_, t)) = doc_ts
+            .iter()
+            .filter(|(rev, _)| *rev > p.revision)
+            .min_by_key(|(_, t)| *t)
+        {
             poe = Some((*t, TimeSource::DocumentTimestamp));
         }
     }
@@ -471,13 +569,25 @@ fn judge_signature<S: Source>(
         .ok()
         .flatten()
         .map(|t| (t, TimeSource::SigningTimeAttribute))
-        .or_else(|| p.sig.m.as_deref().and_then(pdf_date_to_rfc3339).map(|t| (t, TimeSource::SignatureDictionary)));
-    let (shown_time, source) = poe.or(claimed).unwrap_or((ctx.now, TimeSource::ValidationTime));
+        .or_else(|| {
+            p.sig
+                .m
+                .as_deref()
+                .and_then(pdf_date_to_rfc3339)
+                .map(|t| (t, TimeSource::SignatureDictionary))
+        });
+    let (shown_time, source) = poe
+        .or(claimed)
+        .unwrap_or((ctx.now, TimeSource::ValidationTime));
     r.signing_time = Some(rfc3339(shown_time));
     r.signing_time_source = Some(source);
     if let (Some((t, _)), Some((c, _))) = (poe, claimed) {
         if c > t + time::Duration::minutes(10) {
-            r.warnings.push(format!("the claimed signing time {} is later than the timestamp {}", rfc3339(c), rfc3339(t)));
+            r.warnings.push(format!(
+                "the claimed signing time {} is later than the timestamp {}",
+                rfc3339(c),
+                rfc3339(t)
+            ));
         }
     }
 
@@ -487,16 +597,36 @@ fn judge_signature<S: Source>(
     r.warnings.extend(chain.notes.iter().cloned());
     match &chain.outcome.status {
         PathStatus::Valid => r.trusted = true,
-        s @ PathStatus::NoChainFound => verdict(&mut r, Indication::Indeterminate, SubIndication::NoCertificateChainFound, describe_status(s)),
-        s @ (PathStatus::Expired { .. } | PathStatus::NotYetValid { .. }) => verdict(&mut r, Indication::Indeterminate, SubIndication::OutOfBoundsNoPoe, describe_status(s)),
-        s => verdict(&mut r, Indication::Indeterminate, SubIndication::CertificateChainGeneralFailure, describe_status(s)),
+        s @ PathStatus::NoChainFound => verdict(
+            &mut r,
+            Indication::Indeterminate,
+            SubIndication::NoCertificateChainFound,
+            describe_status(s),
+        ),
+        s @ (PathStatus::Expired { .. } | PathStatus::NotYetValid { .. }) => verdict(
+            &mut r,
+            Indication::Indeterminate,
+            SubIndication::OutOfBoundsNoPoe,
+            describe_status(s),
+        ),
+        s => verdict(
+            &mut r,
+            Indication::Indeterminate,
+            SubIndication::CertificateChainGeneralFailure,
+            describe_status(s),
+        ),
     }
     r.revocation = match &chain.revocation {
         RevocationState::Good => "good".into(),
         RevocationState::Missing => {
             let msg = "no revocation information (CRL or OCSP) is embedded for the signer's chain";
             if ctx.require_revocation && r.trusted {
-                verdict(&mut r, Indication::Indeterminate, SubIndication::TryLater, msg);
+                verdict(
+                    &mut r,
+                    Indication::Indeterminate,
+                    SubIndication::TryLater,
+                    msg,
+                );
             } else {
                 r.warnings.push(msg.to_string());
             }
@@ -504,19 +634,35 @@ fn judge_signature<S: Source>(
         }
         RevocationState::Revoked { subject, at } => {
             if poe.is_some() {
-                verdict(&mut r, Indication::TotalFailed, SubIndication::Revoked, format!("certificate {subject} was revoked on {}, before the proven signing time", rfc3339(*at)));
+                verdict(
+                    &mut r,
+                    Indication::TotalFailed,
+                    SubIndication::Revoked,
+                    format!(
+                        "certificate {subject} was revoked on {}, before the proven signing time",
+                        rfc3339(*at)
+                    ),
+                );
             } else {
                 verdict(&mut r, Indication::Indeterminate, SubIndication::RevokedNoPoe, format!("certificate {subject} was revoked on {} and nothing proves the signature existed before", rfc3339(*at)));
             }
             "revoked".into()
         }
         RevocationState::RevokedLater { subject, at } => {
-            r.warnings.push(format!("certificate {subject} was revoked on {}, after the proven signing time", rfc3339(*at)));
+            r.warnings.push(format!(
+                "certificate {subject} was revoked on {}, after the proven signing time",
+                rfc3339(*at)
+            ));
             "revoked after signing".into()
         }
         RevocationState::Unusable(why) => {
             if ctx.require_revocation && r.trusted {
-                verdict(&mut r, Indication::Indeterminate, SubIndication::TryLater, why.clone());
+                verdict(
+                    &mut r,
+                    Indication::Indeterminate,
+                    SubIndication::TryLater,
+                    why.clone(),
+                );
             } else {
                 r.warnings.push(why.clone());
             }
@@ -527,7 +673,12 @@ fn judge_signature<S: Source>(
 
     // 4. key usage of the signer certificate
     if !formats::x509::ext::signer_key_usage_ok(&cert).allows_signing() {
-        verdict(&mut r, Indication::Indeterminate, SubIndication::SigConstraintsFailure, "the signer certificate's key usage allows neither digitalSignature nor nonRepudiation");
+        verdict(
+            &mut r,
+            Indication::Indeterminate,
+            SubIndication::SigConstraintsFailure,
+            "the signer certificate's key usage allows neither digitalSignature nor nonRepudiation",
+        );
     }
 
     // 5. level
@@ -535,14 +686,23 @@ fn judge_signature<S: Source>(
     r
 }
 
-fn level(p: &Prepared, has_ts: bool, dss_revisions: &[usize], doc_ts: &[(usize, OffsetDateTime)]) -> PadesLevel {
+fn level(
+    p: &Prepared,
+    has_ts: bool,
+    dss_revisions: &[usize],
+    doc_ts: &[(usize, OffsetDateTime)],
+) -> PadesLevel {
     if p.sig.sub_filter != "ETSI.CAdES.detached" {
         return PadesLevel::NotBaseline;
     }
     if !has_ts {
         return PadesLevel::B;
     }
-    let lt: Vec<usize> = dss_revisions.iter().copied().filter(|d| *d > p.revision).collect();
+    let lt: Vec<usize> = dss_revisions
+        .iter()
+        .copied()
+        .filter(|d| *d > p.revision)
+        .collect();
     let Some(first_lt) = lt.iter().min() else {
         return PadesLevel::T;
     };

@@ -94,7 +94,7 @@ pub fn cms_algorithm_protection_attribute(
 mod tests {
     use super::*;
     use crate::crypto::DigestAlgorithm;
-    use der::Decode;
+    use der::{Decode, Encode};
 
     #[test]
     fn round_trip_and_check() {

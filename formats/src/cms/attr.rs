@@ -86,7 +86,7 @@ pub fn time_to_offset(t: Time) -> Option<time::OffsetDateTime> {
     let d = t.to_unix_duration();
     let secs = i64::try_from(d.as_secs()).ok()?;
     let base = time::OffsetDateTime::from_unix_timestamp(secs).ok()?;
-    Some(base + time::Duration::nanoseconds(i64::from(d.subsec_nanos())))
+    base.checked_add(time::Duration::nanoseconds(i64::from(d.subsec_nanos())))
 }
 
 fn attribute(oid: ObjectIdentifier, value: Any) -> Result<Attribute, der::Error> {

@@ -29,8 +29,14 @@ use core::ops::Range;
 /// reaches about 30; certificates about 10.
 pub(crate) const MAX_DEPTH: usize = 64;
 
-/// Maximum number of elements in one input (bounds the tree's memory to a few tens of MB).
+/// Maximum number of elements kept in the tree (bounds its memory to a few tens of MB).
 pub(crate) const MAX_NODES: usize = 500_000;
+
+/// Elements at this depth or deeper keep no sub-elements when they are DER: nothing
+/// navigates that far (the deepest is a signature-time-stamp token, at depth 8, read as
+/// raw bytes), and a large CRL archived in a signed attribute would otherwise cost a
+/// node per revoked certificate. BER elements keep theirs, for re-encoding.
+const KEEP_DEPTH: usize = 8;
 
 /// Why the bytes are not a well-formed BER element.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -73,7 +79,7 @@ pub enum BerError {
         /// Offset of the constructed string.
         offset: usize,
     },
-    /// Nesting deeper than [`MAX_DEPTH`].
+    /// Nesting deeper than `max` levels.
     #[error("nesting deeper than {max} levels at offset {offset}")]
     TooDeep {
         /// Offset of the element that went too deep.
@@ -81,7 +87,7 @@ pub enum BerError {
         /// The limit.
         max: usize,
     },
-    /// More than [`MAX_NODES`] elements.
+    /// More than `max` elements to keep.
     #[error("more than {max} ASN.1 elements")]
     TooManyElements {
         /// The limit.
@@ -115,6 +121,8 @@ impl Tag {
     pub(crate) const OID: Tag = Tag::universal(6, false);
     /// Universal INTEGER.
     pub(crate) const INTEGER: Tag = Tag::universal(2, false);
+    /// Universal GeneralizedTime (primitive).
+    pub(crate) const GENERALIZED_TIME: Tag = Tag::universal(24, false);
 
     const fn universal(number: u32, constructed: bool) -> Tag {
         Tag {
@@ -173,8 +181,8 @@ pub(crate) struct Node {
 /// Parses one element at the start of `input`. Bytes after it are not looked at; the
 /// element's [`Node::end`] says where it stopped.
 pub(crate) fn parse(input: &[u8]) -> Result<Node, BerError> {
-    let mut count = 0usize;
-    parse_at(input, 0, input.len(), 0, &mut count)
+    let mut count = 1usize;
+    parse_at(input, 0, input.len(), 0, &mut count, false)
 }
 
 fn parse_at(
@@ -183,6 +191,7 @@ fn parse_at(
     limit: usize,
     depth: usize,
     count: &mut usize,
+    keep_all: bool,
 ) -> Result<Node, BerError> {
     let start = pos;
     if depth > MAX_DEPTH {
@@ -191,10 +200,7 @@ fn parse_at(
             max: MAX_DEPTH,
         });
     }
-    *count += 1;
-    if *count > MAX_NODES {
-        return Err(BerError::TooManyElements { max: MAX_NODES });
-    }
+    let keep = keep_all || depth < KEEP_DEPTH;
     let byte = |i: usize| -> Result<u8, BerError> {
         if i >= limit {
             return Err(BerError::Truncated { offset: start });
@@ -283,6 +289,22 @@ fn parse_at(
 
     let flatten_candidate = constructed && tag.is_flattenable_string();
     let mut children = Vec::new();
+    let mut children_der = true;
+    let mut children_len = 0usize;
+    let mut add = |child: Node, count: &mut usize| -> Result<(), BerError> {
+        children_der &= child.is_der;
+        children_len = children_len
+            .checked_add(child.der_encoded_len())
+            .ok_or(BerError::BadLength { offset: start })?;
+        if keep {
+            *count += 1;
+            if *count > MAX_NODES {
+                return Err(BerError::TooManyElements { max: MAX_NODES });
+            }
+            children.push(child);
+        }
+        Ok(())
+    };
     let (value, end, indefinite) = match length {
         Some(len) => {
             let value_end = p
@@ -295,9 +317,9 @@ fn parse_at(
                     if input.get(q) == Some(&0) {
                         return Err(BerError::UnexpectedEoc { offset: q });
                     }
-                    let child = parse_at(input, q, value_end, depth + 1, count)?;
+                    let child = parse_at(input, q, value_end, depth + 1, count, keep_all)?;
                     q = child.end;
-                    children.push(child);
+                    add(child, count)?;
                 }
             }
             (p..value_end, value_end, false)
@@ -315,14 +337,19 @@ fn parse_at(
                     }
                     break;
                 }
-                let child = parse_at(input, q, limit, depth + 1, count)?;
+                let child = parse_at(input, q, limit, depth + 1, count, keep_all)?;
                 q = child.end;
-                children.push(child);
+                add(child, count)?;
             }
             (p..q, q + 2, true)
         }
     };
 
+    let is_der = minimal && !indefinite && !flatten_candidate && children_der;
+    if !keep && !is_der {
+        // Re-encoding needs the sub-elements after all (rare: BER deep inside).
+        return parse_at(input, pos, limit, depth, count, true);
+    }
     let mut node = Node {
         tag,
         start,
@@ -330,24 +357,15 @@ fn parse_at(
         value,
         end,
         children,
-        der_len: 0,
-        is_der: minimal && !indefinite && !flatten_candidate,
+        der_len: children_len,
+        is_der,
         flatten: flatten_candidate,
     };
-    node.der_len = if node.flatten {
-        flattened_len(&node, input)?
-    } else if constructed {
-        let mut total = 0usize;
-        for c in &node.children {
-            node.is_der &= c.is_der;
-            total = total
-                .checked_add(c.der_encoded_len())
-                .ok_or(BerError::BadLength { offset: start })?;
-        }
-        total
-    } else {
-        node.value.len()
-    };
+    if node.flatten {
+        node.der_len = flattened_len(&node, input)?;
+    } else if !constructed {
+        node.der_len = node.value.len();
+    }
     Ok(node)
 }
 
@@ -409,6 +427,15 @@ fn write_length(len: usize, out: &mut Vec<u8>) {
         out.push(0x80 | significant.len() as u8);
         out.extend_from_slice(significant);
     }
+}
+
+/// `tag` (one identifier octet), DER length, `content`.
+pub(crate) fn wrap(tag: u8, content: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(content.len() + 10);
+    out.push(tag);
+    write_length(content.len(), &mut out);
+    out.extend_from_slice(content);
+    out
 }
 
 impl Node {
@@ -488,5 +515,144 @@ impl Node {
     /// The `i`-th sub-element.
     pub(crate) fn child(&self, i: usize) -> Option<&Node> {
         self.children.get(i)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn normalise(input: &[u8]) -> Vec<u8> {
+        let node = parse(input).unwrap();
+        assert_eq!(node.end, input.len());
+        node.to_der(input)
+    }
+
+    #[test]
+    fn der_input_is_copied_verbatim() {
+        let der = [0x30, 0x06, 0x02, 0x01, 0x05, 0x04, 0x01, 0xaa];
+        let node = parse(&der).unwrap();
+        assert!(node.is_der());
+        assert_eq!(node.to_der(&der), der);
+        assert_eq!(node.children.len(), 2);
+    }
+
+    #[test]
+    fn indefinite_lengths_become_definite() {
+        let ber = [
+            0x30, 0x80, 0x02, 0x01, 0x05, 0x31, 0x80, 0x05, 0x00, 0x00, 0x00, 0x00, 0x00,
+        ];
+        let node = parse(&ber).unwrap();
+        assert!(!node.is_der());
+        assert_eq!(node.raw(&ber), ber);
+        assert_eq!(
+            node.to_der(&ber),
+            [0x30, 0x07, 0x02, 0x01, 0x05, 0x31, 0x02, 0x05, 0x00]
+        );
+    }
+
+    #[test]
+    fn long_form_lengths_become_minimal() {
+        assert_eq!(
+            normalise(&[0x04, 0x81, 0x02, 0xaa, 0xbb]),
+            [0x04, 0x02, 0xaa, 0xbb]
+        );
+        assert_eq!(
+            normalise(&[0x04, 0x82, 0x00, 0x01, 0xaa]),
+            [0x04, 0x01, 0xaa]
+        );
+        let long = [vec![0x04, 0x82, 0x01, 0x00], vec![7u8; 256]].concat();
+        assert_eq!(normalise(&long), long, "already minimal");
+    }
+
+    #[test]
+    fn constructed_strings_are_flattened() {
+        // OCTET STRING, constructed, nested, indefinite
+        let ber = [
+            0x24, 0x80, 0x04, 0x02, 0x01, 0x02, 0x24, 0x03, 0x04, 0x01, 0x03, 0x00, 0x00,
+        ];
+        assert_eq!(normalise(&ber), [0x04, 0x03, 0x01, 0x02, 0x03]);
+        // BIT STRING: unused bits only in the last segment
+        let bits = [0x23, 0x08, 0x03, 0x02, 0x00, 0xaa, 0x03, 0x02, 0x04, 0xb0];
+        assert_eq!(normalise(&bits), [0x03, 0x03, 0x04, 0xaa, 0xb0]);
+        let bad_bits = [0x23, 0x08, 0x03, 0x02, 0x04, 0xa0, 0x03, 0x02, 0x00, 0xb0];
+        assert!(matches!(
+            parse(&bad_bits),
+            Err(BerError::BadConstructedString { .. })
+        ));
+        // a segment of another type
+        let mixed = [0x24, 0x03, 0x0c, 0x01, 0x41];
+        assert!(matches!(
+            parse(&mixed),
+            Err(BerError::BadConstructedString { .. })
+        ));
+        // an implicitly tagged constructed element is left alone (its type is unknown)
+        let tagged = [0xa0, 0x80, 0x04, 0x01, 0x01, 0x00, 0x00];
+        assert_eq!(normalise(&tagged), [0xa0, 0x03, 0x04, 0x01, 0x01]);
+    }
+
+    #[test]
+    fn multi_octet_tags_are_kept() {
+        let der = [0x9f, 0x81, 0x00, 0x01, 0x05];
+        let node = parse(&der).unwrap();
+        assert_eq!(node.tag.number, 128);
+        assert_eq!(node.tag.class, Class::ContextSpecific);
+        assert_eq!(node.to_der(&der), der);
+        // low tag numbers must use the short form
+        assert!(matches!(
+            parse(&[0x9f, 0x05, 0x00]),
+            Err(BerError::BadTag { .. })
+        ));
+    }
+
+    #[test]
+    fn large_der_structures_deep_down_keep_no_nodes() {
+        let nulls = [0x05u8, 0x00].repeat(MAX_NODES + 10);
+        let mut der = wrap(0x30, &nulls);
+        for _ in 0..KEEP_DEPTH {
+            der = wrap(0x30, &der);
+        }
+        let node = parse(&der).unwrap();
+        assert!(node.is_der());
+        assert_eq!(node.to_der(&der), der);
+        // the same at the top is refused
+        assert!(matches!(
+            parse(&wrap(0x30, &nulls)),
+            Err(BerError::TooManyElements { .. })
+        ));
+        // BER deep down is kept for re-encoding
+        let mut ber = vec![0x30, 0x80, 0x04, 0x81, 0x01, 0xaa, 0x00, 0x00];
+        for _ in 0..KEEP_DEPTH + 2 {
+            ber = wrap(0x30, &ber);
+        }
+        let node = parse(&ber).unwrap();
+        assert!(!node.is_der());
+        let mut expected = vec![0x30, 0x03, 0x04, 0x01, 0xaa];
+        for _ in 0..KEEP_DEPTH + 2 {
+            expected = wrap(0x30, &expected);
+        }
+        assert_eq!(node.to_der(&ber), expected);
+    }
+
+    #[test]
+    fn malformed_input_is_an_error() {
+        for (input, what) in [
+            (&[][..], "empty"),
+            (&[0x30], "no length"),
+            (&[0x30, 0x03, 0x05, 0x00], "short"),
+            (&[0x04, 0x80, 0x00, 0x00], "indefinite primitive"),
+            (&[0x30, 0x80, 0x05, 0x00], "no end-of-contents"),
+            (&[0x30, 0x80, 0x00, 0x01], "bad end-of-contents"),
+            (&[0x30, 0x02, 0x00, 0x00], "end-of-contents in definite"),
+            (&[0x30, 0xff], "reserved length"),
+            (
+                &[0x30, 0x89, 1, 0, 0, 0, 0, 0, 0, 0, 0],
+                "nine length octets",
+            ),
+            (&[0x1f, 0x80, 0x01, 0x00], "non-minimal tag"),
+            (&[0x1f, 0xff, 0xff, 0xff, 0xff, 0x7f, 0x00], "tag too large"),
+        ] {
+            assert!(parse(input).is_err(), "{what}");
+        }
     }
 }

@@ -23,7 +23,7 @@
 pub mod adbe;
 pub mod algorithm_protection;
 pub mod attr;
-mod ber;
+pub(crate) mod ber;
 pub mod ess;
 mod signer;
 
@@ -342,14 +342,27 @@ pub fn parse_signed_cms(bytes: &[u8]) -> Result<SignedCms, CmsError> {
     }
     let mut signers = Vec::new();
     for (index, n) in signers_node.children.iter().enumerate() {
-        let signer_info = SignerInfo::from_der(&n.to_der(bytes))
-            .map_err(|source| CmsError::SignerInfo { index, source })?;
+        let signer_info = match SignerInfo::from_der(&n.to_der(bytes)) {
+            Ok(si) => si,
+            Err(source) => {
+                // Unsigned attributes are not covered by the signature: a malformed one
+                // (e.g. a SET with duplicate values, which `der` refuses) must not hide
+                // the signer. Retry without them.
+                let retry = without_unsigned_attrs(n, bytes)
+                    .and_then(|d| SignerInfo::from_der(&d).ok())
+                    .ok_or(CmsError::SignerInfo { index, source })?;
+                notes.push(format!(
+                    "SignerInfo #{index}: unsigned attributes do not decode ({source}); ignored"
+                ));
+                retry
+            }
+        };
         signers.push(SignerView::from_node(
             index,
             signer_info,
             n,
             bytes,
-            content_type,
+            encap_content_info.econtent_type,
         ));
     }
 
@@ -385,6 +398,7 @@ pub fn parse_signed_cms(bytes: &[u8]) -> Result<SignedCms, CmsError> {
         }
     }
 
+    let content_type = encap_content_info.econtent_type;
     let signed_data = SignedData {
         version,
         digest_algorithms,
@@ -404,6 +418,16 @@ pub fn parse_signed_cms(bytes: &[u8]) -> Result<SignedCms, CmsError> {
         was_ber,
         notes,
     })
+}
+
+/// The DER of a SignerInfo without its trailing `unsignedAttrs [1]`, if it has them.
+fn without_unsigned_attrs(signer: &ber::Node, input: &[u8]) -> Option<Vec<u8>> {
+    let (last, rest) = signer.children.split_last()?;
+    if last.tag != ber::Tag::context(1) || rest.len() < 5 {
+        return None;
+    }
+    let content: Vec<u8> = rest.iter().flat_map(|c| c.to_der(input)).collect();
+    Some(ber::wrap(0x30, &content))
 }
 
 fn expect_tag(node: &ber::Node, tag: ber::Tag) -> Option<()> {
@@ -522,4 +546,4 @@ pub(crate) fn names_equal(a: &x509_cert::name::Name, b: &x509_cert::name::Name) 
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

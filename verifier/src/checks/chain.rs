@@ -1,7 +1,9 @@
 //! Certificate path, validity at the best proven time, and revocation (RFC 5280, RFC 6960,
 //! ETSI EN 319 102-1 §5.2.6 and the past-signature-validation idea of §5.6.2.4).
 
-use formats::x509::path::{build_and_validate, validity_problem, PathInput, PathOutcome, PathStatus};
+use formats::x509::path::{
+    build_and_validate, validity_problem, PathInput, PathOutcome, PathStatus,
+};
 use formats::x509::revocation::{check_path_revocation, RevocationFinding, RevocationSources};
 use time::OffsetDateTime;
 use x509_cert::Certificate;
@@ -60,7 +62,13 @@ impl ChainFindings {
 
 /// Validates `leaf` now; if only validity periods fail and `poe` proves the signature
 /// existed earlier, validates at `poe` instead. Revocation is checked at the time used.
-pub fn check_chain(leaf: &Certificate, extra: &[Certificate], material: &Material, ctx: &Context<'_>, poe: Option<OffsetDateTime>) -> ChainFindings {
+pub fn check_chain(
+    leaf: &Certificate,
+    extra: &[Certificate],
+    material: &Material,
+    ctx: &Context<'_>,
+    poe: Option<OffsetDateTime>,
+) -> ChainFindings {
     let mut candidates: Vec<Certificate> = extra.to_vec();
     for c in &material.certs {
         if !candidates.contains(c) {
@@ -111,7 +119,12 @@ pub fn check_chain(leaf: &Certificate, extra: &[Certificate], material: &Materia
     }
 }
 
-fn revocation_state(path: &[Certificate], material: &Material, at: OffsetDateTime, candidates: &[Certificate]) -> RevocationState {
+fn revocation_state(
+    path: &[Certificate],
+    material: &Material,
+    at: OffsetDateTime,
+    candidates: &[Certificate],
+) -> RevocationState {
     let sources = RevocationSources {
         crls: &material.crls,
         ocsp: &material.ocsps,
@@ -133,19 +146,24 @@ fn revocation_state(path: &[Certificate], material: &Material, at: OffsetDateTim
                 };
             }
             RevocationFinding::Good { .. } => {}
-            RevocationFinding::NoData => {
-                if state == RevocationState::Good {
-                    state = RevocationState::Missing;
-                }
+            RevocationFinding::NoData if state == RevocationState::Good => {
+                state = RevocationState::Missing;
             }
             RevocationFinding::Unknown { .. } => {
                 if matches!(state, RevocationState::Good | RevocationState::Missing) {
-                    state = RevocationState::Unusable(format!("the responder does not know {}", f.subject));
+                    state = RevocationState::Unusable(format!(
+                        "the responder does not know {}",
+                        f.subject
+                    ));
                 }
             }
             RevocationFinding::Unusable { problems } => {
                 if matches!(state, RevocationState::Good | RevocationState::Missing) {
-                    state = RevocationState::Unusable(format!("revocation data for {} is unusable: {:?}", f.subject, problems.first().map(|p| &p.reason)));
+                    state = RevocationState::Unusable(format!(
+                        "revocation data for {} is unusable: {:?}",
+                        f.subject,
+                        problems.first().map(|p| &p.reason)
+                    ));
                 }
             }
             _ => {}

@@ -64,7 +64,7 @@ pub fn check_timestamp(
         warnings: Vec::new(),
         failure: None,
     };
-    let mut fail = |f: &mut TimestampFindings, ind: Indication, sub: SubIndication, why: String| {
+    let fail = |f: &mut TimestampFindings, ind: Indication, sub: SubIndication, why: String| {
         f.report.errors.push(why.clone());
         if f.failure.as_ref().is_none_or(|(i, _, _)| ind > *i) {
             f.failure = Some((ind, sub, why));
@@ -73,7 +73,12 @@ pub fn check_timestamp(
     let token = match parse_timestamp_token(der) {
         Ok(t) => t,
         Err(e) => {
-            fail(&mut f, Indication::TotalFailed, SubIndication::FormatFailure, format!("the time-stamp token cannot be read: {e}"));
+            fail(
+                &mut f,
+                Indication::TotalFailed,
+                SubIndication::FormatFailure,
+                format!("the time-stamp token cannot be read: {e}"),
+            );
             return f;
         }
     };
@@ -88,19 +93,44 @@ pub fn check_timestamp(
         Some(alg) => match digest_of(alg) {
             Some(d) => match token.check_imprint_digest(&d) {
                 ImprintCheck::Match => f.report.imprint_ok = true,
-                ImprintCheck::Mismatch { .. } => fail(&mut f, Indication::TotalFailed, SubIndication::HashFailure, "the time-stamp imprint does not match the stamped data".into()),
-                other => fail(&mut f, Indication::Indeterminate, SubIndication::FormatFailure, format!("time-stamp imprint: {other:?}")),
+                ImprintCheck::Mismatch { .. } => fail(
+                    &mut f,
+                    Indication::TotalFailed,
+                    SubIndication::HashFailure,
+                    "the time-stamp imprint does not match the stamped data".into(),
+                ),
+                other => fail(
+                    &mut f,
+                    Indication::Indeterminate,
+                    SubIndication::FormatFailure,
+                    format!("time-stamp imprint: {other:?}"),
+                ),
             },
-            None => fail(&mut f, Indication::Indeterminate, SubIndication::SignedDataNotFound, "the time-stamped data could not be read".into()),
+            None => fail(
+                &mut f,
+                Indication::Indeterminate,
+                SubIndication::SignedDataNotFound,
+                "the time-stamped data could not be read".into(),
+            ),
         },
-        None => fail(&mut f, Indication::Indeterminate, SubIndication::CryptoConstraintsFailureNoPoe, "the time-stamp imprint uses an unsupported hash algorithm".into()),
+        None => fail(
+            &mut f,
+            Indication::Indeterminate,
+            SubIndication::CryptoConstraintsFailureNoPoe,
+            "the time-stamp imprint uses an unsupported hash algorithm".into(),
+        ),
     }
 
     // TSA signature
     let mut extra = material.certs.clone();
     extra.extend(token.cms.certificates.iter().cloned());
     let Some(tsa_cert) = token.tsa_certificate(&extra) else {
-        fail(&mut f, Indication::Indeterminate, SubIndication::NoSigningCertificateFound, "the TSA certificate is not in the token".into());
+        fail(
+            &mut f,
+            Indication::Indeterminate,
+            SubIndication::NoSigningCertificateFound,
+            "the TSA certificate is not in the token".into(),
+        );
         return f;
     };
     f.report.tsa = Some(formats::x509::subject_string(&tsa_cert));
@@ -118,10 +148,18 @@ pub fn check_timestamp(
     if formats::x509::ext::has_eku(&tsa_cert, formats::oids::KP_TIME_STAMPING) {
         f.report.eku_ok = true;
         if formats::x509::ext::eku_critical(&tsa_cert) != Some(true) {
-            f.warnings.push("the TSA certificate's extendedKeyUsage is not marked critical (RFC 3161 §2.3)".into());
+            f.warnings.push(
+                "the TSA certificate's extendedKeyUsage is not marked critical (RFC 3161 §2.3)"
+                    .into(),
+            );
         }
     } else {
-        fail(&mut f, Indication::Indeterminate, SubIndication::SigConstraintsFailure, "the TSA certificate lacks the timeStamping extended key usage".into());
+        fail(
+            &mut f,
+            Indication::Indeterminate,
+            SubIndication::SigConstraintsFailure,
+            "the TSA certificate lacks the timeStamping extended key usage".into(),
+        );
     }
 
     // TSA path: the TSA certificate must have been valid at genTime; it is validated now,
@@ -130,19 +168,43 @@ pub fn check_timestamp(
     if chain.trusted() {
         f.report.trusted = true;
         if !super::chain::valid_at(&chain.outcome.path[..1.min(chain.outcome.path.len())], gen) {
-            fail(&mut f, Indication::Indeterminate, SubIndication::OutOfBoundsNoPoe, "the TSA certificate was not valid at the time-stamp's genTime".into());
+            fail(
+                &mut f,
+                Indication::Indeterminate,
+                SubIndication::OutOfBoundsNoPoe,
+                "the TSA certificate was not valid at the time-stamp's genTime".into(),
+            );
         }
     } else {
         let sub = match chain.outcome.status {
             formats::x509::path::PathStatus::NoChainFound => SubIndication::NoCertificateChainFound,
-            formats::x509::path::PathStatus::Expired { .. } | formats::x509::path::PathStatus::NotYetValid { .. } => SubIndication::OutOfBoundsNoPoe,
+            formats::x509::path::PathStatus::Expired { .. }
+            | formats::x509::path::PathStatus::NotYetValid { .. } => {
+                SubIndication::OutOfBoundsNoPoe
+            }
             _ => SubIndication::CertificateChainGeneralFailure,
         };
-        fail(&mut f, Indication::Indeterminate, sub, format!("TSA certificate: {}", describe_status(&chain.outcome.status)));
+        fail(
+            &mut f,
+            Indication::Indeterminate,
+            sub,
+            format!(
+                "TSA certificate: {}",
+                describe_status(&chain.outcome.status)
+            ),
+        );
     }
     f.revocation = match chain.revocation {
         RevocationState::Revoked { subject, at } if at <= gen => {
-            fail(&mut f, Indication::Indeterminate, SubIndication::RevokedNoPoe, format!("the TSA certificate {subject} was revoked on {}", rfc3339(at)));
+            fail(
+                &mut f,
+                Indication::Indeterminate,
+                SubIndication::RevokedNoPoe,
+                format!(
+                    "the TSA certificate {subject} was revoked on {}",
+                    rfc3339(at)
+                ),
+            );
             "revoked".into()
         }
         RevocationState::Good => "good".into(),

@@ -73,7 +73,9 @@ pub fn check<S: Source>(
     if c < b {
         return Err(ByteRangeError::Overlap);
     }
-    let end = c.checked_add(d).ok_or(ByteRangeError::Malformed(raw.to_vec()))?;
+    let end = c
+        .checked_add(d)
+        .ok_or(ByteRangeError::Malformed(raw.to_vec()))?;
     if end > reader.len() {
         return Err(ByteRangeError::PastEof {
             end,
@@ -81,7 +83,7 @@ pub fn check<S: Source>(
         });
     }
     let gap = c - b;
-    if gap < 2 || gap > MAX_GAP {
+    if !(2..=MAX_GAP).contains(&gap) {
         return Err(ByteRangeError::GapNotContents(format!(
             "gap of {gap} bytes"
         )));
@@ -140,5 +142,8 @@ pub fn digest<S: Source>(
             pos += n as u64;
         }
     }
-    Ok(hashers.into_iter().map(|(a, h)| (a, h.finalize())).collect())
+    Ok(hashers
+        .into_iter()
+        .map(|(a, h)| (a, h.finalize()))
+        .collect())
 }

@@ -19,12 +19,21 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use formats::pdf::{decode_text_string, Dict, ObjRef, Object, PdfError, PdfReader, Source, XrefEntry};
+use formats::pdf::{
+    decode_text_string, Dict, ObjRef, Object, PdfError, PdfReader, Source, XrefEntry,
+};
 
 use crate::status::ModificationLevel;
 
 /// Catalog keys a later revision may change (the values are vetted by other rules).
-const CATALOG_MUTABLE: &[&str] = &["AcroForm", "DSS", "Extensions", "Metadata", "MarkInfo", "Version"];
+const CATALOG_MUTABLE: &[&str] = &[
+    "AcroForm",
+    "DSS",
+    "Extensions",
+    "Metadata",
+    "MarkInfo",
+    "Version",
+];
 /// AcroForm keys a later revision may change.
 const ACROFORM_MUTABLE: &[&str] = &["Fields", "SigFlags", "DR", "DA", "NeedAppearances"];
 /// Field keys that filling a field changes.
@@ -54,7 +63,7 @@ pub fn review<S: Source>(
     let mut reasons = Vec::new();
     let mut changed_fields = Vec::new();
     for rev in base + 1..reader.revisions().len() {
-        let r = RevisionDiff::new(reader, base, rev, certified)?.run()?;
+        let r = RevisionDiff::create(reader, base, rev, certified)?.run()?;
         level = level.max(r.level);
         for x in r.reasons {
             if !reasons.contains(&x) {
@@ -95,7 +104,12 @@ struct RevisionDiff<'a, S: Source> {
 }
 
 impl<'a, S: Source> RevisionDiff<'a, S> {
-    fn new(reader: &'a PdfReader<S>, base: usize, rev: usize, certified: bool) -> Result<Self, PdfError> {
+    fn create(
+        reader: &'a PdfReader<S>,
+        base: usize,
+        rev: usize,
+        certified: bool,
+    ) -> Result<Self, PdfError> {
         let mut written = BTreeMap::new();
         let mut reasons = Vec::new();
         let revision = &reader.revisions()[rev];
@@ -108,7 +122,10 @@ impl<'a, S: Source> RevisionDiff<'a, S> {
                     written.insert(*num, ObjRef::new(*num, 0));
                 }
                 XrefEntry::Free => {
-                    if *num != 0 && Self::defined(reader, *num, rev - 1) && Self::defined(reader, *num, base) {
+                    if *num != 0
+                        && Self::defined(reader, *num, rev - 1)
+                        && Self::defined(reader, *num, base)
+                    {
                         reasons.push(format!("object {num} of the signed revision was deleted"));
                     }
                 }
@@ -141,7 +158,7 @@ impl<'a, S: Source> RevisionDiff<'a, S> {
         self.reader.get_at(r, self.base).unwrap_or(Object::Null)
     }
 
-    fn new(&self, r: ObjRef) -> Object {
+    fn now_obj(&self, r: ObjRef) -> Object {
         self.reader.get_at(r, self.rev).unwrap_or(Object::Null)
     }
 
@@ -186,7 +203,7 @@ impl<'a, S: Source> RevisionDiff<'a, S> {
                     let defined_after_base = matches!(self.reader.entry_at(r.num, self.rev), Some((i, _)) if i > self.base);
                     if defined_after_base {
                         out.push(r);
-                        stack.push(self.new(r));
+                        stack.push(self.now_obj(r));
                     }
                 }
                 Object::Array(a) => stack.extend(a),
@@ -242,7 +259,7 @@ impl<'a, S: Source> RevisionDiff<'a, S> {
     }
 
     fn describe(&self, r: ObjRef) -> String {
-        match self.new(r) {
+        match self.now_obj(r) {
             Object::Dict(d) => match (d.get_name("Type"), d.get_name("Subtype")) {
                 (Some(t), _) => format!("/{}", String::from_utf8_lossy(t)),
                 (None, Some(s)) => format!("/{}", String::from_utf8_lossy(s)),
@@ -262,7 +279,7 @@ impl<'a, S: Source> RevisionDiff<'a, S> {
     fn containers(&mut self) {
         let refs: Vec<ObjRef> = self.written.values().copied().collect();
         for r in refs {
-            if let Object::Stream(s) = self.new(r) {
+            if let Object::Stream(s) = self.now_obj(r) {
                 if matches!(s.dict.get_name("Type"), Some(b"XRef" | b"ObjStm")) {
                     self.explain(r, ModificationLevel::LtaUpdates);
                 }
@@ -274,7 +291,7 @@ impl<'a, S: Source> RevisionDiff<'a, S> {
         // Objects rewritten without change.
         let refs: Vec<ObjRef> = self.written.values().copied().collect();
         for r in &refs {
-            if self.existed_at_base(r.num) && same(self.reader, &self.old(*r), &self.new(*r)) {
+            if self.existed_at_base(r.num) && same(self.reader, &self.old(*r), &self.now_obj(*r)) {
                 self.explain(*r, ModificationLevel::None);
             }
         }
@@ -288,10 +305,12 @@ impl<'a, S: Source> RevisionDiff<'a, S> {
         if candidates.is_empty() {
             return;
         }
-        let mut roots: Vec<Object> = vec![Object::Dict(self.reader.revisions()[self.rev].trailer.clone())];
+        let mut roots: Vec<Object> = vec![Object::Dict(
+            self.reader.revisions()[self.rev].trailer.clone(),
+        )];
         for r in &refs {
             if Self::defined(self.reader, r.num, prev) {
-                roots.push(self.new(*r));
+                roots.push(self.now_obj(*r));
             }
         }
         let mut seen = HashSet::new();
@@ -301,10 +320,8 @@ impl<'a, S: Source> RevisionDiff<'a, S> {
                 break;
             }
             match cur {
-                Object::Ref(r) => {
-                    if candidates.remove(&r.num) && seen.insert(r) {
-                        stack.push(self.new(r));
-                    }
+                Object::Ref(r) if candidates.remove(&r.num) && seen.insert(r) => {
+                    stack.push(self.now_obj(r));
                 }
                 Object::Array(a) => stack.extend(a),
                 Object::Dict(d) => stack.extend(d.0.into_iter().map(|(_, v)| v)),
@@ -323,16 +340,22 @@ impl<'a, S: Source> RevisionDiff<'a, S> {
         let old_trailer = &self.reader.revisions()[self.base].trailer;
         let new_trailer = &self.reader.revisions()[self.rev].trailer;
         let (Some(old_root), Some(new_root)) = (
-            old_trailer.get("Root").cloned().or_else(|| self.reader.trailer().get("Root").cloned()),
+            old_trailer
+                .get("Root")
+                .cloned()
+                .or_else(|| self.reader.trailer().get("Root").cloned()),
             new_trailer.get("Root").cloned(),
         ) else {
             return;
         };
         if old_root != new_root {
-            self.reasons.push("the document catalog was replaced".into());
+            self.reasons
+                .push("the document catalog was replaced".into());
             return;
         }
-        let (Object::Dict(old_cat), Object::Dict(new_cat)) = (self.resolve_old(&old_root), self.resolve_new(&new_root)) else {
+        let (Object::Dict(old_cat), Object::Dict(new_cat)) =
+            (self.resolve_old(&old_root), self.resolve_new(&new_root))
+        else {
             return;
         };
         let mut bad = Vec::new();
@@ -345,7 +368,10 @@ impl<'a, S: Source> RevisionDiff<'a, S> {
             }
         }
         if !bad.is_empty() {
-            self.reasons.push(format!("the document catalog's /{} changed", bad.join(", /")));
+            self.reasons.push(format!(
+                "the document catalog's /{} changed",
+                bad.join(", /")
+            ));
         }
         if let Some(r) = new_root.as_ref() {
             self.explain(r, ModificationLevel::LtaUpdates);
@@ -416,10 +442,18 @@ impl<'a, S: Source> RevisionDiff<'a, S> {
         let Ok(Object::Dict(d)) = self.reader.resolve_at(node, rev) else {
             return;
         };
-        let Some(t) = d.get("T").and_then(Object::as_string).map(decode_text_string) else {
+        let Some(t) = d
+            .get("T")
+            .and_then(Object::as_string)
+            .map(decode_text_string)
+        else {
             return; // a widget, handled by its parent
         };
-        let name = if parent.is_empty() { t } else { format!("{parent}.{t}") };
+        let name = if parent.is_empty() {
+            t
+        } else {
+            format!("{parent}.{t}")
+        };
         let ft = d.get_name("FT").map(<[u8]>::to_vec).or(ft);
         let kids: Vec<Object> = d
             .get("Kids")
@@ -431,7 +465,8 @@ impl<'a, S: Source> RevisionDiff<'a, S> {
             widgets.extend(field_ref);
         }
         for k in &kids {
-            let is_widget = matches!(self.reader.resolve_at(k, rev), Ok(Object::Dict(kd)) if !kd.contains("T"));
+            let is_widget =
+                matches!(self.reader.resolve_at(k, rev), Ok(Object::Dict(kd)) if !kd.contains("T"));
             if is_widget {
                 widgets.extend(k.as_ref());
             } else {
@@ -452,7 +487,7 @@ impl<'a, S: Source> RevisionDiff<'a, S> {
         } else {
             widgets
                 .iter()
-                .filter_map(|w| self.new(*w).as_dict().cloned())
+                .filter_map(|w| self.now_obj(*w).as_dict().cloned())
                 .collect()
         };
         dicts.iter().any(|d| {
@@ -478,7 +513,10 @@ impl<'a, S: Source> RevisionDiff<'a, S> {
         // the AcroForm dictionary and its /Fields array
         if let Some(af) = &new_af {
             let (old_d, new_d) = (
-                old_af.as_ref().map(|a| self.resolve_old(a)).unwrap_or(Object::Null),
+                old_af
+                    .as_ref()
+                    .map(|a| self.resolve_old(a))
+                    .unwrap_or(Object::Null),
                 self.resolve_new(af),
             );
             if let (Some(o), Some(n)) = (old_d.as_dict(), new_d.as_dict()) {
@@ -488,7 +526,8 @@ impl<'a, S: Source> RevisionDiff<'a, S> {
                     .filter(|k| !same_opt(self.reader, o.get(k), n.get(k)))
                     .collect();
                 if !changed.is_empty() {
-                    self.reasons.push(format!("the form's /{} changed", changed.join(", /")));
+                    self.reasons
+                        .push(format!("the form's /{} changed", changed.join(", /")));
                 }
             }
             if let Some(r) = af.as_ref() {
@@ -518,7 +557,9 @@ impl<'a, S: Source> RevisionDiff<'a, S> {
             match old_fields.get(name) {
                 None => {
                     if !is_sig {
-                        self.reasons.push(format!("a new form field {name} (not a signature field) was added"));
+                        self.reasons.push(format!(
+                            "a new form field {name} (not a signature field) was added"
+                        ));
                         continue;
                     }
                     let visible = self.visible(&nf.widgets, &nf.dict);
@@ -541,7 +582,11 @@ impl<'a, S: Source> RevisionDiff<'a, S> {
                     for w in &nf.widgets {
                         self.explain(*w, level);
                         new_widgets.insert(*w);
-                        if let Some(ap) = self.new(*w).as_dict().and_then(|d| d.get("AP").cloned()) {
+                        if let Some(ap) = self
+                            .now_obj(*w)
+                            .as_dict()
+                            .and_then(|d| d.get("AP").cloned())
+                        {
                             self.explain_new_deps(&ap, ModificationLevel::FormFilling);
                         }
                     }
@@ -558,7 +603,9 @@ impl<'a, S: Source> RevisionDiff<'a, S> {
                         .into_iter()
                         .filter(|k| !same_opt(self.reader, of.dict.get(k), nf.dict.get(k)))
                         .collect();
-                    let field_changed = nf.field_ref.is_some_and(|r| self.written.contains_key(&r.num));
+                    let field_changed = nf
+                        .field_ref
+                        .is_some_and(|r| self.written.contains_key(&r.num));
                     if is_sig {
                         if old_has_v {
                             // An already-signed field must stay as it was (Acrobat tweaks /Ff).
@@ -567,21 +614,25 @@ impl<'a, S: Source> RevisionDiff<'a, S> {
                                     self.explain(r, ModificationLevel::LtaUpdates);
                                 }
                             } else if field_changed {
-                                self.reasons.push(format!("the signed field {name} was changed"));
+                                self.reasons
+                                    .push(format!("the signed field {name} was changed"));
                             }
                             continue;
                         }
-                        if !nf.dict.contains("V") {
-                            if diff_keys.is_empty() {
-                                continue;
-                            }
+                        if !nf.dict.contains("V") && diff_keys.is_empty() {
+                            continue;
                         }
                         let bad: Vec<&String> = diff_keys
                             .iter()
-                            .filter(|k| !FIELD_FILL_KEYS.contains(&k.as_str()) && k.as_str() != "Lock" && k.as_str() != "SV")
+                            .filter(|k| {
+                                !FIELD_FILL_KEYS.contains(&k.as_str())
+                                    && k.as_str() != "Lock"
+                                    && k.as_str() != "SV"
+                            })
                             .collect();
                         if !bad.is_empty() {
-                            self.reasons.push(format!("signature field {name} changed /{:?}", bad));
+                            self.reasons
+                                .push(format!("signature field {name} changed /{:?}", bad));
                         }
                         if let Some(r) = nf.field_ref {
                             self.explain(r, ModificationLevel::LtaUpdates);
@@ -599,7 +650,10 @@ impl<'a, S: Source> RevisionDiff<'a, S> {
                         if !bad.is_empty() {
                             self.reasons.push(format!(
                                 "form field {name} changed in more than its value (/{})",
-                                bad.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", /")
+                                bad.iter()
+                                    .map(|s| s.as_str())
+                                    .collect::<Vec<_>>()
+                                    .join(", /")
                             ));
                         }
                         if let Some(r) = nf.field_ref {
@@ -632,7 +686,7 @@ impl<'a, S: Source> RevisionDiff<'a, S> {
             if !self.written.contains_key(&w.num) {
                 continue;
             }
-            let (Object::Dict(od), Object::Dict(nd)) = (self.old(*w), self.new(*w)) else {
+            let (Object::Dict(od), Object::Dict(nd)) = (self.old(*w), self.now_obj(*w)) else {
                 continue;
             };
             if !of.widgets.contains(w) {
@@ -655,17 +709,21 @@ impl<'a, S: Source> RevisionDiff<'a, S> {
     fn signature_value(&mut self, name: &str, nf: &FieldInfo, of: Option<&FieldInfo>) {
         let Some(v) = nf.dict.get("V") else { return };
         let Some(vr) = v.as_ref() else {
-            self.reasons.push(format!("the value of signature field {name} is not an indirect object"));
+            self.reasons.push(format!(
+                "the value of signature field {name} is not an indirect object"
+            ));
             return;
         };
         if of.is_some_and(|o| o.dict.get("V") == Some(v)) {
             return;
         }
         if self.existed_at_base(vr.num) {
-            self.reasons.push(format!("signature field {name} now points at an object of the signed revision"));
+            self.reasons.push(format!(
+                "signature field {name} now points at an object of the signed revision"
+            ));
             return;
         }
-        let sig = self.new(vr);
+        let sig = self.now_obj(vr);
         let is_doc_ts = sig.as_dict().and_then(|d| d.get_name("Type")) == Some(b"DocTimeStamp");
         let level = if is_doc_ts && !self.visible(&nf.widgets, &nf.dict) {
             ModificationLevel::LtaUpdates
@@ -673,7 +731,11 @@ impl<'a, S: Source> RevisionDiff<'a, S> {
             ModificationLevel::FormFilling
         };
         self.explain(vr, level);
-        if let Some(refs) = sig.as_dict().and_then(|d| d.get("Reference")).and_then(Object::as_array) {
+        if let Some(refs) = sig
+            .as_dict()
+            .and_then(|d| d.get("Reference"))
+            .and_then(Object::as_array)
+        {
             for sr in refs.iter().filter_map(Object::as_dict) {
                 if let Some(tp) = sr.get("TransformParams").and_then(Object::as_ref) {
                     self.explain(tp, level);
@@ -698,7 +760,8 @@ impl<'a, S: Source> RevisionDiff<'a, S> {
                 .collect();
             let annots_ref = new_page.get("Annots").and_then(Object::as_ref);
             let annots_array_changed = annots_ref.is_some_and(|a| {
-                self.written.contains_key(&a.num) && !same(self.reader, &self.old(a), &self.new(a))
+                self.written.contains_key(&a.num)
+                    && !same(self.reader, &self.old(a), &self.now_obj(a))
             });
             if changed_keys.is_empty() && !annots_array_changed {
                 continue;
@@ -711,7 +774,8 @@ impl<'a, S: Source> RevisionDiff<'a, S> {
             let new_list = annot_list(self.reader, new_page.get("Annots"), self.rev);
             let removed: Vec<&Object> = old_list.iter().filter(|a| !new_list.contains(a)).collect();
             if !removed.is_empty() {
-                self.reasons.push(format!("annotations were removed from page {r}"));
+                self.reasons
+                    .push(format!("annotations were removed from page {r}"));
                 continue;
             }
             let mut level = ModificationLevel::LtaUpdates;
@@ -719,7 +783,11 @@ impl<'a, S: Source> RevisionDiff<'a, S> {
                 match a.as_ref() {
                     Some(ar) if new_sig_widgets.contains(&ar) => {}
                     Some(ar) => {
-                        let is_widget = self.new(ar).as_dict().and_then(|d| d.get_name("Subtype")) == Some(b"Widget");
+                        let is_widget = self
+                            .now_obj(ar)
+                            .as_dict()
+                            .and_then(|d| d.get_name("Subtype"))
+                            == Some(b"Widget");
                         if is_widget {
                             // a widget of a field not accounted for by the form rules
                             continue;
@@ -747,10 +815,11 @@ impl<'a, S: Source> RevisionDiff<'a, S> {
             if self.explained.contains_key(&a.num) {
                 continue;
             }
-            let is_widget = self.old(a).as_dict().and_then(|d| d.get_name("Subtype")) == Some(b"Widget");
+            let is_widget =
+                self.old(a).as_dict().and_then(|d| d.get_name("Subtype")) == Some(b"Widget");
             if !is_widget {
                 self.explain(a, ModificationLevel::Annotations);
-                self.explain_new_deps(&self.new(a), ModificationLevel::Annotations);
+                self.explain_new_deps(&self.now_obj(a), ModificationLevel::Annotations);
             }
         }
     }
@@ -760,7 +829,12 @@ impl<'a, S: Source> RevisionDiff<'a, S> {
         let Ok(cat) = self.reader.catalog_at(rev) else {
             return out;
         };
-        let mut stack: Vec<(Object, usize)> = cat.get("Pages").cloned().map(|p| (p, 0)).into_iter().collect();
+        let mut stack: Vec<(Object, usize)> = cat
+            .get("Pages")
+            .cloned()
+            .map(|p| (p, 0))
+            .into_iter()
+            .collect();
         let mut seen = HashSet::new();
         while let Some((node, depth)) = stack.pop() {
             if depth > 64 || seen.len() > MAX_WALK {
@@ -773,7 +847,10 @@ impl<'a, S: Source> RevisionDiff<'a, S> {
             let Ok(Object::Dict(d)) = self.reader.get_at(r, rev) else {
                 continue;
             };
-            if let Some(kids) = d.get("Kids").and_then(|k| self.reader.resolve_at(k, rev).ok()) {
+            if let Some(kids) = d
+                .get("Kids")
+                .and_then(|k| self.reader.resolve_at(k, rev).ok())
+            {
                 if let Some(a) = kids.as_array() {
                     stack.extend(a.iter().cloned().map(|k| (k, depth + 1)));
                 }
@@ -786,7 +863,11 @@ impl<'a, S: Source> RevisionDiff<'a, S> {
     }
 }
 
-fn annot_list<S: Source>(reader: &PdfReader<S>, annots: Option<&Object>, rev: usize) -> Vec<Object> {
+fn annot_list<S: Source>(
+    reader: &PdfReader<S>,
+    annots: Option<&Object>,
+    rev: usize,
+) -> Vec<Object> {
     annots
         .and_then(|a| reader.resolve_at(a, rev).ok())
         .and_then(|a| a.as_array().map(<[Object]>::to_vec))
@@ -824,7 +905,9 @@ fn same<S: Source>(reader: &PdfReader<S>, a: &Object, b: &Object) -> bool {
                     _ => false,
                 }
         }
-        (Object::Array(x), Object::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same(reader, p, q)),
+        (Object::Array(x), Object::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same(reader, p, q))
+        }
         (Object::Int(x), Object::Real(y)) | (Object::Real(y), Object::Int(x)) => (*x as f64) == *y,
         (Object::String { bytes: x, .. }, Object::String { bytes: y, .. }) => x == y,
         _ => a == b,
@@ -832,5 +915,7 @@ fn same<S: Source>(reader: &PdfReader<S>, a: &Object, b: &Object) -> bool {
 }
 
 fn dict_same<S: Source>(reader: &PdfReader<S>, x: &Dict, y: &Dict) -> bool {
-    keys_union(x, y).iter().all(|k| same_opt(reader, x.get(k), y.get(k)))
+    keys_union(x, y)
+        .iter()
+        .all(|k| same_opt(reader, x.get(k), y.get(k)))
 }

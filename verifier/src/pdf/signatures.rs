@@ -38,7 +38,9 @@ pub struct EmbeddedSignature {
 }
 
 /// Finds every signature field with a value, across all revisions, in byte-range order.
-pub fn find_signatures<S: Source>(reader: &PdfReader<S>) -> Result<Vec<EmbeddedSignature>, PdfError> {
+pub fn find_signatures<S: Source>(
+    reader: &PdfReader<S>,
+) -> Result<Vec<EmbeddedSignature>, PdfError> {
     let mut found = Vec::new();
     let mut seen_sigs: HashSet<(Option<ObjRef>, Vec<i64>)> = HashSet::new();
     let newest = reader.revisions().len().saturating_sub(1);
@@ -82,7 +84,10 @@ pub fn find_signatures<S: Source>(reader: &PdfReader<S>) -> Result<Vec<EmbeddedS
     }
     // docmdp from the catalog's /Perms (certification signature)
     if let Ok(catalog) = reader.catalog() {
-        if let Some(Object::Dict(perms)) = catalog.get("Perms").map(|p| reader.resolve(p).unwrap_or(Object::Null)) {
+        if let Some(Object::Dict(perms)) = catalog
+            .get("Perms")
+            .map(|p| reader.resolve(p).unwrap_or(Object::Null))
+        {
             if let Some(Object::Ref(r)) = perms.get("DocMDP") {
                 for s in &mut found {
                     if s.sig_ref == Some(*r) && s.docmdp.is_none() {
@@ -127,20 +132,30 @@ fn walk_field<S: Source>(
     let Ok(Object::Dict(field)) = reader.resolve_at(node, rev) else {
         return;
     };
-    let partial = field.get("T").and_then(Object::as_string).map(decode_text_string);
+    let partial = field
+        .get("T")
+        .and_then(Object::as_string)
+        .map(decode_text_string);
     let name = match (&partial, parent_name.is_empty()) {
         (Some(t), true) => t.clone(),
         (Some(t), false) => format!("{parent_name}.{t}"),
         (None, _) => parent_name.to_string(),
     };
-    let ft = field
-        .get_name("FT")
-        .map(<[u8]>::to_vec)
-        .or(inherited_ft);
+    let ft = field.get_name("FT").map(<[u8]>::to_vec).or(inherited_ft);
     if let Some(kids) = field.get("Kids") {
         if let Ok(Object::Array(kids)) = reader.resolve_at(kids, rev) {
             for k in &kids {
-                walk_field(reader, rev, k, &name, ft.clone(), depth + 1, visited, count, emit);
+                walk_field(
+                    reader,
+                    rev,
+                    k,
+                    &name,
+                    ft.clone(),
+                    depth + 1,
+                    visited,
+                    count,
+                    emit,
+                );
             }
         }
     }
@@ -167,7 +182,8 @@ fn describe(
         .get_name("SubFilter")
         .map(|n| String::from_utf8_lossy(n).into_owned())
         .unwrap_or_default();
-    let kind = if sub_filter == "ETSI.RFC3161" || sig_dict.get_name("Type") == Some(b"DocTimeStamp") {
+    let kind = if sub_filter == "ETSI.RFC3161" || sig_dict.get_name("Type") == Some(b"DocTimeStamp")
+    {
         SignatureKind::DocumentTimestamp
     } else {
         SignatureKind::Signature
@@ -226,7 +242,8 @@ pub fn pdf_date_to_rfc3339(s: &str) -> Option<time::OffsetDateTime> {
     };
     let year = i32::try_from(num(0, 4, 1970)).ok()?;
     let month = time::Month::try_from(u8::try_from(num(4, 6, 1)).ok()?).ok()?;
-    let date = time::Date::from_calendar_date(year, month, u8::try_from(num(6, 8, 1)).ok()?).ok()?;
+    let date =
+        time::Date::from_calendar_date(year, month, u8::try_from(num(6, 8, 1)).ok()?).ok()?;
     let t = time::Time::from_hms(
         u8::try_from(num(8, 10, 0)).ok()?,
         u8::try_from(num(10, 12, 0)).ok()?,
