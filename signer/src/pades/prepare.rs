@@ -15,7 +15,7 @@ use super::page_tree::find_page;
 use super::prepared::{Prepared, PreparedFields};
 use super::signed_data::{
     algorithm_identifier, assemble, default_algorithm, fits, max_signature_len, signed_attributes,
-    Chain,
+    tlv, Chain,
 };
 use super::stream::hash_prefix;
 use super::{options::DEFAULT_TIMESTAMP_SIZE, PadesError};
@@ -550,12 +550,8 @@ fn contents_capacity(
             let size = options
                 .timestamp_size_hint
                 .unwrap_or(DEFAULT_TIMESTAMP_SIZE)
-                .clamp(16, 60_000);
-            let content = u16::try_from(size - 4).unwrap_or(u16::MAX);
-            let mut t = vec![0x30, 0x82];
-            t.extend_from_slice(&content.to_be_bytes());
-            t.resize(4 + usize::from(content), 0);
-            Some(t)
+                .clamp(16, 1 << 20);
+            Some(tlv(0x30, &vec![0; size - 4]))
         }
     };
     let probe = assemble(

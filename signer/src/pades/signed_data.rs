@@ -154,7 +154,7 @@ pub fn signed_attributes(document_digest: &[u8], signer_der: &[u8]) -> Result<Ve
 }
 
 /// A DER TLV with a one-byte tag.
-fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
+pub(crate) fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
     let len = content.len();
     let mut out = Vec::with_capacity(len + 6);
     out.push(tag);

@@ -253,7 +253,7 @@ impl TestTsa {
                 },
                 hashed_message: OctetString::new(imprint).unwrap(),
             },
-            serial_number: Int::new(&since.as_nanos().to_be_bytes()[4..]).unwrap(),
+            serial_number: Int::new(&[&[1u8][..], &since.as_nanos().to_be_bytes()[8..]].concat()).unwrap(),
             gen_time: GeneralizedTime::from_unix_duration(Duration::from_secs(since.as_secs())).unwrap(),
             accuracy: None,
             ordering: false,
