@@ -127,12 +127,25 @@ fn visible_signature_on_page_57_gets_an_appearance() {
         .unwrap();
     let text = r.decode_stream(contents.as_stream().unwrap()).unwrap();
     assert!(String::from_utf8_lossy(&text).contains("Page 57 "));
-    let ap = field.as_dict().unwrap().get("AP").unwrap().as_dict().unwrap().clone();
+    let ap = field
+        .as_dict()
+        .unwrap()
+        .get("AP")
+        .unwrap()
+        .as_dict()
+        .unwrap()
+        .clone();
     let n = r.resolve(ap.get("N").unwrap()).unwrap();
     let stream = r.decode_stream(n.as_stream().unwrap()).unwrap();
     let stream = String::from_utf8_lossy(&stream);
-    assert!(stream.contains("(Digitally signed by Alice Example) Tj"), "{stream}");
-    assert!(stream.contains("(Reason: I agree \\(fully\\) \\\\ caf\\351) Tj"), "{stream}");
+    assert!(
+        stream.contains("(Digitally signed by Alice Example) Tj"),
+        "{stream}"
+    );
+    assert!(
+        stream.contains("(Reason: I agree \\(fully\\) \\\\ caf\\351) Tj"),
+        "{stream}"
+    );
 }
 
 #[test]
@@ -166,7 +179,14 @@ fn b_t_embeds_a_signature_time_stamp() {
     let sig = pki().ecdsa.sign(prepared.signed_attributes());
     let mut sink = Vec::new();
     assert!(matches!(
-        finalize(&prepared, &pdf[..], &sig, &pki().ecdsa.chain, None, &mut sink),
+        finalize(
+            &prepared,
+            &pdf[..],
+            &sig,
+            &pki().ecdsa.chain,
+            None,
+            &mut sink
+        ),
         Err(PadesError::NoTimestamper)
     ));
 }
@@ -226,7 +246,14 @@ fn bad_signature_wrong_certificate_and_other_document_are_refused() {
         Err(PadesError::BadSignature { .. })
     ));
     assert!(matches!(
-        finalize(&prepared, &pdf[..], &sig, &pki().rsa2048.chain, None, &mut out),
+        finalize(
+            &prepared,
+            &pdf[..],
+            &sig,
+            &pki().rsa2048.chain,
+            None,
+            &mut out
+        ),
         Err(PadesError::CertificateMismatch)
     ));
     let mut other = pdf.clone();
@@ -259,13 +286,19 @@ fn prepared_state_survives_storage() {
     );
     // the signed attributes name the document digest
     let attrs = back.signed_attributes();
-    assert!(attrs
-        .windows(32)
-        .any(|w| w == back.document_digest()));
+    assert!(attrs.windows(32).any(|w| w == back.document_digest()));
     // finish from the restored state
     let sig = signer.sign(back.signed_attributes());
     let mut out = Vec::new();
-    finalize(&back, &pdf[..], &sig, &signer.chain, Some(&pki().tsa), &mut out).unwrap();
+    finalize(
+        &back,
+        &pdf[..],
+        &sig,
+        &signer.chain,
+        Some(&pki().tsa),
+        &mut out,
+    )
+    .unwrap();
     check_signed(&out);
     assert_eq!(out.len() as u64, back.signed_len());
 
@@ -288,7 +321,14 @@ fn too_small_placeholder_is_reported_and_retry_works() {
     let prepared = prepare(&pdf[..], &signer.chain, &opts).unwrap();
     let sig = signer.sign(prepared.signed_attributes());
     let mut out = Vec::new();
-    let needed = match finalize(&prepared, &pdf[..], &sig, &signer.chain, Some(&pki().tsa), &mut out) {
+    let needed = match finalize(
+        &prepared,
+        &pdf[..],
+        &sig,
+        &signer.chain,
+        Some(&pki().tsa),
+        &mut out,
+    ) {
         Err(PadesError::PlaceholderTooSmall { needed, available }) => {
             assert!(needed > available);
             needed
@@ -333,7 +373,9 @@ fn build(objects: &[&str]) -> Vec<u8> {
         out.extend_from_slice(format!("{} 0 obj\n{body}\nendobj\n", i + 1).as_bytes());
     }
     let xref = out.len();
-    out.extend_from_slice(format!("xref\n0 {}\n0000000000 65535 f\r\n", objects.len() + 1).as_bytes());
+    out.extend_from_slice(
+        format!("xref\n0 {}\n0000000000 65535 f\r\n", objects.len() + 1).as_bytes(),
+    );
     for o in offsets {
         out.extend_from_slice(format!("{o:010} 00000 n\r\n").as_bytes());
     }
@@ -380,11 +422,17 @@ fn refusals_are_clear() {
         Err(PadesError::CertifiedNoChanges)
     ));
     // P=2 allows a further signature
-    let p2 = String::from_utf8(certified.clone()).unwrap().replace("/P 1/", "/P 2/");
+    let p2 = String::from_utf8(certified.clone())
+        .unwrap()
+        .replace("/P 1/", "/P 2/");
     prepare(p2.as_bytes(), chain, &options()).unwrap();
     // damaged beyond repair
     assert!(matches!(
-        prepare(&b"%PDF-1.7\ngarbage without any object\n%%EOF"[..], chain, &options()),
+        prepare(
+            &b"%PDF-1.7\ngarbage without any object\n%%EOF"[..],
+            chain,
+            &options()
+        ),
         Err(PadesError::Pdf(PdfError::Damaged { .. }))
     ));
     // a page that does not exist, a bad rectangle, a bad field name, a text field's name
@@ -392,21 +440,43 @@ fn refusals_are_clear() {
     let mut opts = options();
     opts.appearance = Appearance::Visible {
         page: 11,
-        rect: Rect { llx: 0.0, lly: 0.0, urx: 10.0, ury: 10.0 },
+        rect: Rect {
+            llx: 0.0,
+            lly: 0.0,
+            urx: 10.0,
+            ury: 10.0,
+        },
     };
     assert!(matches!(
         prepare(&pdf[..], chain, &opts),
-        Err(PadesError::PageOutOfRange { page: 11, count: 10 })
+        Err(PadesError::PageOutOfRange {
+            page: 11,
+            count: 10
+        })
     ));
     opts.appearance = Appearance::Visible {
         page: 1,
-        rect: Rect { llx: 10.0, lly: 0.0, urx: 10.0, ury: 10.0 },
+        rect: Rect {
+            llx: 10.0,
+            lly: 0.0,
+            urx: 10.0,
+            ury: 10.0,
+        },
     };
-    assert!(matches!(prepare(&pdf[..], chain, &opts), Err(PadesError::BadRectangle)));
+    assert!(matches!(
+        prepare(&pdf[..], chain, &opts),
+        Err(PadesError::BadRectangle)
+    ));
     let mut opts = options();
     opts.field_name = Some("a.b".into());
-    assert!(matches!(prepare(&pdf[..], chain, &opts), Err(PadesError::BadFieldName { .. })));
-    assert!(matches!(prepare(&pdf[..], &[], &options()), Err(PadesError::EmptyChain)));
+    assert!(matches!(
+        prepare(&pdf[..], chain, &opts),
+        Err(PadesError::BadFieldName { .. })
+    ));
+    assert!(matches!(
+        prepare(&pdf[..], &[], &options()),
+        Err(PadesError::EmptyChain)
+    ));
     assert!(matches!(
         prepare(&pdf[..], &[vec![0x30, 0x00]], &options()),
         Err(PadesError::BadCertificate { index: 0, .. })

@@ -118,7 +118,11 @@ fn accepted_by_all(inputs: &Inputs, case: &Case, file: &Path) {
         .iter()
         .find(|(f, _)| f == case.fields.last().unwrap())
         .unwrap_or_else(|| panic!("{}: no level for our field: {levels:?}", case.name));
-    let want = if case.level == Level::BT { "B-T" } else { "B-B" };
+    let want = if case.level == Level::BT {
+        "B-T"
+    } else {
+        "B-B"
+    };
     assert_eq!(ours.1, want, "{}: PAdES level", case.name);
     assert_eq!(levels.len(), case.fields.len(), "{}: {levels:?}", case.name);
 
@@ -128,7 +132,12 @@ fn accepted_by_all(inputs: &Inputs, case: &Case, file: &Path) {
             support::missing("pdfsig/certutil");
         }
         Some(sigs) => {
-            assert_eq!(sigs.len(), case.fields.len(), "{}: pdfsig saw {sigs:?}", case.name);
+            assert_eq!(
+                sigs.len(),
+                case.fields.len(),
+                "{}: pdfsig saw {sigs:?}",
+                case.name
+            );
             for (valid, trusted, text) in sigs {
                 assert!(valid && trusted, "{}: pdfsig: {text}", case.name);
             }
@@ -142,7 +151,12 @@ fn accepted_by_all(inputs: &Inputs, case: &Case, file: &Path) {
         }
         Some(Err(e)) => panic!("{}: verify: {e}", case.name),
         Some(Ok(indications)) => {
-            assert_eq!(indications.len(), case.fields.len(), "{}: {indications:?}", case.name);
+            assert_eq!(
+                indications.len(),
+                case.fields.len(),
+                "{}: {indications:?}",
+                case.name
+            );
             assert!(
                 indications.iter().all(|i| i == "TOTAL-PASSED"),
                 "{}: verify: {indications:?}",
@@ -160,13 +174,24 @@ fn renders(inputs: &Inputs, case: &Case, file: &Path) {
         return;
     };
     let prefix = inputs.dir.join(format!("{}-render", case.name));
-    let (ok, text) = run(
-        Command::new(pdftoppm)
-            .args(["-r", "50", "-png", "-singlefile", "-f", &page.to_string(), "-l", &page.to_string()])
-            .arg(file)
-            .arg(&prefix),
+    let (ok, text) = run(Command::new(pdftoppm)
+        .args([
+            "-r",
+            "50",
+            "-png",
+            "-singlefile",
+            "-f",
+            &page.to_string(),
+            "-l",
+            &page.to_string(),
+        ])
+        .arg(file)
+        .arg(&prefix));
+    assert!(
+        ok && !text.contains("Error"),
+        "{}: pdftoppm: {text}",
+        case.name
     );
-    assert!(ok && !text.contains("Error"), "{}: pdftoppm: {text}", case.name);
     let png = prefix.with_extension("png");
     let len = std::fs::metadata(&png).map(|m| m.len()).unwrap_or(0);
     assert!(len > 1000, "{}: rendered page is empty", case.name);
@@ -314,7 +339,9 @@ fn a_flipped_byte_in_either_range_is_rejected_by_all() {
     let r = PdfReader::open(bytes.clone()).unwrap();
     let contents_at = r.revisions()[1].end as usize; // end of our update
     assert_eq!(contents_at, bytes.len());
-    let original_len = std::fs::metadata(inputs.dir.join("contract.pdf")).unwrap().len() as usize;
+    let original_len = std::fs::metadata(inputs.dir.join("contract.pdf"))
+        .unwrap()
+        .len() as usize;
 
     // range 1: a letter of the producer comment on the second line of the original
     let first = bytes[..200]
@@ -342,9 +369,15 @@ fn a_flipped_byte_in_either_range_is_rejected_by_all() {
         let path = inputs.dir.join(format!("tampered-{which_range}.pdf"));
         std::fs::write(&path, &t).unwrap();
         let v = support::pyhanko_validate(&inputs.venv, &path, &["Signature1".to_string()]);
-        assert!(!v[0].intact(), "{which_range} range: pyHanko still says {v:?}");
+        assert!(
+            !v[0].intact(),
+            "{which_range} range: pyHanko still says {v:?}"
+        );
         if let Some(sigs) = support::pdfsig(&path) {
-            assert!(!sigs.is_empty() && !sigs[0].0, "{which_range} range: pdfsig: {sigs:?}");
+            assert!(
+                !sigs.is_empty() && !sigs[0].0,
+                "{which_range} range: pdfsig: {sigs:?}"
+            );
         } else {
             support::missing("pdfsig/certutil");
         }

@@ -62,7 +62,11 @@ impl IncrementalWriter {
 
         let mut next_num: u64 = 1;
         for rev in reader.revisions() {
-            if let Some(size) = rev.trailer.get_int("Size").and_then(|s| u64::try_from(s).ok()) {
+            if let Some(size) = rev
+                .trailer
+                .get_int("Size")
+                .and_then(|s| u64::try_from(s).ok())
+            {
                 next_num = next_num.max(size);
             }
             if let Some((&max, _)) = rev.entries.last_key_value() {
@@ -390,7 +394,12 @@ mod tests {
         assert!(!w.uses_xref_stream());
         let new = w.allocate();
         assert_eq!(new.num, 4);
-        let mut page = reader.get(ObjRef::new(3, 0)).unwrap().as_dict().unwrap().clone();
+        let mut page = reader
+            .get(ObjRef::new(3, 0))
+            .unwrap()
+            .as_dict()
+            .unwrap()
+            .clone();
         page.set("Annots", Object::Array(vec![Object::Ref(new)]));
         w.put(ObjRef::new(3, 0), &Object::Dict(page)).unwrap();
         let mut annot = Dict::new();
@@ -454,7 +463,9 @@ mod tests {
             .as_bytes(),
         );
         pdf.extend_from_slice(&data);
-        pdf.extend_from_slice(format!("\nendstream\nendobj\nstartxref\n{xref_off}\n%%EOF").as_bytes());
+        pdf.extend_from_slice(
+            format!("\nendstream\nendobj\nstartxref\n{xref_off}\n%%EOF").as_bytes(),
+        );
 
         let reader = PdfReader::open(pdf.clone()).unwrap();
         assert!(!reader.recovered());

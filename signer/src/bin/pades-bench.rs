@@ -19,7 +19,9 @@ use anyhow::{bail, Context, Result};
 use clap::Parser;
 use der::{Encode, EncodePem};
 use formats::pdf::FileSource;
-use formats::pki::{issue_certificate, CertificateTemplate, IssuerRef, KeyAlgorithm, Profile, SigningKey};
+use formats::pki::{
+    issue_certificate, CertificateTemplate, IssuerRef, KeyAlgorithm, Profile, SigningKey,
+};
 use signer::pades::{finalize, prepare, SignOptions};
 
 #[derive(Parser)]
@@ -187,7 +189,10 @@ print(f"{statistics.median(times) * 1000:.1f}")
         .arg(args.runs.to_string())
         .output()?;
     if out.status.success() {
-        let api_ms: f64 = String::from_utf8_lossy(&out.stdout).trim().parse().unwrap_or(0.0);
+        let api_ms: f64 = String::from_utf8_lossy(&out.stdout)
+            .trim()
+            .parse()
+            .unwrap_or(0.0);
         println!(
             "pyHanko API sign B-B:      {api_ms:.1} ms (in-process, median; ours is {:.2}x of it)",
             ms(m_ours) / api_ms
@@ -195,7 +200,10 @@ print(f"{statistics.median(times) * 1000:.1f}")
     } else {
         println!(
             "pyHanko API: failed: {}",
-            String::from_utf8_lossy(&out.stderr).lines().last().unwrap_or("")
+            String::from_utf8_lossy(&out.stderr)
+                .lines()
+                .last()
+                .unwrap_or("")
         );
     }
 
@@ -204,7 +212,15 @@ print(f"{statistics.median(times) * 1000:.1f}")
     for _ in 0..args.runs {
         let t0 = Instant::now();
         let st = Command::new(venv.join("bin/pyhanko"))
-            .args(["sign", "addsig", "--field", "Sig", "--use-pades", "pemder", "--key"])
+            .args([
+                "sign",
+                "addsig",
+                "--field",
+                "Sig",
+                "--use-pades",
+                "pemder",
+                "--key",
+            ])
             .arg(&key_pem)
             .arg("--cert")
             .arg(&cert_pem)
@@ -338,7 +354,10 @@ fn write_big_pdf(path: &Path, mb: usize) -> Result<()> {
     }
     let xref = f.pos;
     offsets.sort();
-    put(&mut f, format!("xref\n0 {}\n0000000000 65535 f\r\n", total + 1).as_bytes())?;
+    put(
+        &mut f,
+        format!("xref\n0 {}\n0000000000 65535 f\r\n", total + 1).as_bytes(),
+    )?;
     for (_, off) in &offsets {
         put(&mut f, format!("{off:010} 00000 n\r\n").as_bytes())?;
     }

@@ -37,7 +37,10 @@ pub(crate) fn find_page<S: Source>(
     let mut visited = 0usize;
     'descend: for _ in 0..MAX_DEPTH {
         if !seen.insert(node.0) {
-            return Err(structure(format!("the page tree loops at object {}", node.0)));
+            return Err(structure(format!(
+                "the page tree loops at object {}",
+                node.0
+            )));
         }
         if is_leaf(&node.1) {
             return if remaining == 0 {

@@ -187,13 +187,14 @@ pub fn prepare<S: Source>(
     let written = w.finish()?;
     let base_len = written.base_len;
     let mut update = written.bytes;
-    let body_offset = written
-        .body_offsets
-        .get(&sig_ref)
-        .copied()
-        .ok_or_else(|| PadesError::Structure {
-            what: "the signature dictionary was not written".into(),
-        })?;
+    let body_offset =
+        written
+            .body_offsets
+            .get(&sig_ref)
+            .copied()
+            .ok_or_else(|| PadesError::Structure {
+                what: "the signature dictionary was not written".into(),
+            })?;
     let rel = |abs: u64| usize::try_from(abs - base_len).unwrap_or(usize::MAX);
     let contents_start = body_offset + contents_at as u64;
     let contents_end = contents_start + 2 + 2 * contents_len as u64;
@@ -261,12 +262,10 @@ fn choose_field(existing: &[Field], options: &SignOptions) -> Result<Target, Pad
             name: name.clone(),
             what: "it is not a signature field",
         }),
-        Some(f) if f.dict.get_name("Subtype") != Some(b"Widget") => {
-            Err(PadesError::FieldExists {
-                name: name.clone(),
-                what: "it is an empty signature field with separate widgets, which is not supported",
-            })
-        }
+        Some(f) if f.dict.get_name("Subtype") != Some(b"Widget") => Err(PadesError::FieldExists {
+            name: name.clone(),
+            what: "it is an empty signature field with separate widgets, which is not supported",
+        }),
         Some(f) => Ok(Target::Existing(f.clone())),
     }
 }
@@ -502,7 +501,10 @@ fn signature_dictionary(options: &SignOptions, contents_len: usize) -> (Vec<u8>,
     d.set("Type", Object::name("Sig"));
     d.set("Filter", Object::name("Adobe.PPKLite"));
     d.set("SubFilter", Object::name("ETSI.CAdES.detached"));
-    d.set("M", Object::string(pdf_date(options.signing_time).into_bytes()));
+    d.set(
+        "M",
+        Object::string(pdf_date(options.signing_time).into_bytes()),
+    );
     for (key, value) in [
         ("Name", &options.name),
         ("Reason", &options.reason),
@@ -583,7 +585,10 @@ mod tests {
         assert!(body.ends_with(b"<00000000>>>"));
         assert_eq!(body[c], b'<');
         assert!(body[..br].ends_with(b"/ByteRange [0 "));
-        assert_eq!(&body[br + BYTE_RANGE_WIDTH..br + BYTE_RANGE_WIDTH + 1], b"]");
+        assert_eq!(
+            &body[br + BYTE_RANGE_WIDTH..br + BYTE_RANGE_WIDTH + 1],
+            b"]"
+        );
     }
 
     #[test]

@@ -153,7 +153,9 @@ impl Prepared {
             || u.get(end) != Some(&b'>')
             || !u[start..end].iter().all(u8::is_ascii_hexdigit)
         {
-            return Err(corrupt("/Contents placeholder not found where the byte range says"));
+            return Err(corrupt(
+                "/Contents placeholder not found where the byte range says",
+            ));
         }
         if self.original_sha256.len() != 32
             || self.document_digest.len() != 32

@@ -104,11 +104,13 @@ pub(crate) fn default_algorithm(kind: KeyKind) -> SignatureAlgorithm {
 pub(crate) fn fits(alg: SignatureAlgorithm, kind: KeyKind) -> bool {
     matches!(
         (alg, kind),
-        (SignatureAlgorithm::EcdsaSha256, KeyKind::EcP256 | KeyKind::EcP384)
-            | (
-                SignatureAlgorithm::RsaPkcs1Sha256 | SignatureAlgorithm::RsaPssSha256,
-                KeyKind::Rsa { .. }
-            )
+        (
+            SignatureAlgorithm::EcdsaSha256,
+            KeyKind::EcP256 | KeyKind::EcP384
+        ) | (
+            SignatureAlgorithm::RsaPkcs1Sha256 | SignatureAlgorithm::RsaPssSha256,
+            KeyKind::Rsa { .. }
+        )
     )
 }
 

@@ -15,8 +15,8 @@ use formats::cms::ess::signing_certificate_v2_attribute;
 use formats::crypto::DigestAlgorithm;
 use formats::oids;
 use formats::pki::{
-    issue_certificate, CertificateTemplate, ExtendedKeyUsageSpec, IssuerRef, KeyAlgorithm,
-    Profile, SigningKey,
+    issue_certificate, CertificateTemplate, ExtendedKeyUsageSpec, IssuerRef, KeyAlgorithm, Profile,
+    SigningKey,
 };
 use ring::signature::KeyPair;
 use signer::pades::{SignatureAlgorithm, TimestampError, Timestamper};
@@ -128,7 +128,11 @@ fn name(s: &str) -> Name {
 }
 
 fn leaf_template(subject: &str) -> CertificateTemplate {
-    let mut t = CertificateTemplate::new(name(subject), Profile::EndEntity, Duration::from_secs(86400 * 30));
+    let mut t = CertificateTemplate::new(
+        name(subject),
+        Profile::EndEntity,
+        Duration::from_secs(86400 * 30),
+    );
     t.key_usage = KeyUsages::DigitalSignature | KeyUsages::NonRepudiation;
     t
 }
@@ -147,7 +151,12 @@ pub fn pki() -> &'static Pki {
             Profile::Ca { path_len: None },
             Duration::from_secs(86400 * 365),
         );
-        let root = issue_certificate(&root_t, &spki_of(&root_key), IssuerRef::SelfSigned(&root_key)).unwrap();
+        let root = issue_certificate(
+            &root_t,
+            &spki_of(&root_key),
+            IssuerRef::SelfSigned(&root_key),
+        )
+        .unwrap();
         let root_der = root.to_der().unwrap();
         let ca = IssuerRef::Ca {
             certificate: &root,
@@ -155,18 +164,29 @@ pub fn pki() -> &'static Pki {
         };
 
         let (ec_key, ec_pkcs8) = SigningKey::generate(KeyAlgorithm::EcdsaP256).unwrap();
-        let ec_cert = issue_certificate(&leaf_template("CN=Alice Example,O=esig tests,C=BE"), &spki_of(&ec_key), ca).unwrap();
+        let ec_cert = issue_certificate(
+            &leaf_template("CN=Alice Example,O=esig tests,C=BE"),
+            &spki_of(&ec_key),
+            ca,
+        )
+        .unwrap();
 
         let rsa = |file: &str, cn: &str| {
-            let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support").join(file);
+            let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/support")
+                .join(file);
             let pem_text = std::fs::read_to_string(path).unwrap();
             let key = SigningKey::from_pkcs8_pem(&pem_text).unwrap();
             let cert = issue_certificate(&leaf_template(cn), &spki_of(&key), ca).unwrap();
-            let der = formats::pki::key::Pkcs8Key::from_pem(&pem_text).unwrap().as_der().to_vec();
+            let der = formats::pki::key::Pkcs8Key::from_pem(&pem_text)
+                .unwrap()
+                .as_der()
+                .to_vec();
             (der, cert.to_der().unwrap())
         };
         let (rsa2048_pkcs8, rsa2048_cert) = rsa("rsa2048.pk8.pem", "CN=Bob RSA,O=esig tests,C=BE");
-        let (rsa3072_pkcs8, rsa3072_cert) = rsa("rsa3072.pk8.pem", "CN=Carol PSS,O=esig tests,C=BE");
+        let (rsa3072_pkcs8, rsa3072_cert) =
+            rsa("rsa3072.pk8.pem", "CN=Carol PSS,O=esig tests,C=BE");
 
         let (tsa_key, tsa_pkcs8) = SigningKey::generate(KeyAlgorithm::EcdsaP256).unwrap();
         let mut tsa_t = CertificateTemplate::new(
@@ -192,7 +212,11 @@ pub fn pki() -> &'static Pki {
             algorithm: SignatureAlgorithm::EcdsaSha256,
         };
         std::fs::write(dir.join("ecdsa-key.pem"), ecdsa.key_pem()).unwrap();
-        std::fs::write(dir.join("ecdsa-cert.pem"), pem("CERTIFICATE", &ecdsa.chain[0])).unwrap();
+        std::fs::write(
+            dir.join("ecdsa-cert.pem"),
+            pem("CERTIFICATE", &ecdsa.chain[0]),
+        )
+        .unwrap();
         Pki {
             ecdsa,
             rsa2048: TestSigner {
@@ -229,7 +253,11 @@ pub struct TestTsa {
 }
 
 impl Timestamper for TestTsa {
-    fn timestamp(&self, digest_alg: DigestAlgorithm, imprint: &[u8]) -> Result<Vec<u8>, TimestampError> {
+    fn timestamp(
+        &self,
+        digest_alg: DigestAlgorithm,
+        imprint: &[u8],
+    ) -> Result<Vec<u8>, TimestampError> {
         Ok(self.token(digest_alg, imprint))
     }
 }
@@ -239,7 +267,8 @@ impl TestTsa {
         use cms::cert::{CertificateChoices, IssuerAndSerialNumber};
         use cms::content_info::{CmsVersion, ContentInfo};
         use cms::signed_data::{
-            CertificateSet, EncapsulatedContentInfo, SignedData, SignerIdentifier, SignerInfo, SignerInfos,
+            CertificateSet, EncapsulatedContentInfo, SignedData, SignerIdentifier, SignerInfo,
+            SignerInfos,
         };
         let now = std::time::SystemTime::now();
         let since = now.duration_since(std::time::UNIX_EPOCH).unwrap();
@@ -253,8 +282,10 @@ impl TestTsa {
                 },
                 hashed_message: OctetString::new(imprint).unwrap(),
             },
-            serial_number: Int::new(&[&[1u8][..], &since.as_nanos().to_be_bytes()[8..]].concat()).unwrap(),
-            gen_time: GeneralizedTime::from_unix_duration(Duration::from_secs(since.as_secs())).unwrap(),
+            serial_number: Int::new(&[&[1u8][..], &since.as_nanos().to_be_bytes()[8..]].concat())
+                .unwrap(),
+            gen_time: GeneralizedTime::from_unix_duration(Duration::from_secs(since.as_secs()))
+                .unwrap(),
             accuracy: None,
             ordering: false,
             nonce: None,
@@ -295,10 +326,14 @@ impl TestTsa {
         };
         let mut certs = vec![CertificateChoices::Certificate(self.cert.clone())];
         for c in &self.chain_der {
-            certs.push(CertificateChoices::Certificate(Certificate::from_der(c).unwrap()));
+            certs.push(CertificateChoices::Certificate(
+                Certificate::from_der(c).unwrap(),
+            ));
         }
         let mut digest_algorithms = SetOfVec::new();
-        digest_algorithms.insert(DigestAlgorithm::Sha256.algorithm_identifier()).unwrap();
+        digest_algorithms
+            .insert(DigestAlgorithm::Sha256.algorithm_identifier())
+            .unwrap();
         let sd = SignedData {
             version: CmsVersion::V3,
             digest_algorithms,
@@ -370,7 +405,9 @@ pub fn verify_bin() -> Option<PathBuf> {
 }
 
 pub fn run(cmd: &mut Command) -> (bool, String) {
-    let out = cmd.output().unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
     let text = format!(
         "{}{}",
         String::from_utf8_lossy(&out.stdout),
@@ -409,7 +446,10 @@ c.drawString(60, 390, "Date:")
 c.acroForm.textfield(name="buyer_date", x=140, y=382, width=120, height=20, borderWidth=1, value="")
 c.showPage(); c.save()
 "#;
-    let (ok, text) = run(Command::new(venv.join("bin/python")).arg("-c").arg(script).arg(out));
+    let (ok, text) = run(Command::new(venv.join("bin/python"))
+        .arg("-c")
+        .arg(script)
+        .arg(out));
     assert!(ok, "reportlab failed: {text}");
 }
 
@@ -424,7 +464,10 @@ pub fn nested_pages_pdf(pages_per_leaf: usize) -> Vec<u8> {
     // 1 catalog, 2 root pages, 3 font; filled in at the end
     add(&mut objs, String::new());
     add(&mut objs, String::new());
-    add(&mut objs, "<</Type/Font/Subtype/Type1/BaseFont/Helvetica/Encoding/WinAnsiEncoding>>".into());
+    add(
+        &mut objs,
+        "<</Type/Font/Subtype/Type1/BaseFont/Helvetica/Encoding/WinAnsiEncoding>>".into(),
+    );
     let mut level1 = Vec::new();
     let mut page_no = 0;
     for _ in 0..2 {
@@ -435,8 +478,12 @@ pub fn nested_pages_pdf(pages_per_leaf: usize) -> Vec<u8> {
             let mut kids = Vec::new();
             for _ in 0..pages_per_leaf {
                 page_no += 1;
-                let text = format!("BT /F1 24 Tf 72 720 Td (Page {page_no} of the nested document) Tj ET");
-                let content = add(&mut objs, format!("<</Length {}>>\nstream\n{text}\nendstream", text.len()));
+                let text =
+                    format!("BT /F1 24 Tf 72 720 Td (Page {page_no} of the nested document) Tj ET");
+                let content = add(
+                    &mut objs,
+                    format!("<</Length {}>>\nstream\n{text}\nendstream", text.len()),
+                );
                 let page = add(
                     &mut objs,
                     format!("<</Type/Page/Parent {l2} 0 R/Contents {content} 0 R/Resources<</Font<</F1 3 0 R>>>>>>"),
@@ -445,14 +492,21 @@ pub fn nested_pages_pdf(pages_per_leaf: usize) -> Vec<u8> {
             }
             objs[l2 - 1] = format!(
                 "<</Type/Pages/Parent {l1} 0 R/Kids[{}]/Count {}>>",
-                kids.iter().map(|k| format!("{k} 0 R")).collect::<Vec<_>>().join(" "),
+                kids.iter()
+                    .map(|k| format!("{k} 0 R"))
+                    .collect::<Vec<_>>()
+                    .join(" "),
                 kids.len()
             );
             level2.push(l2);
         }
         objs[l1 - 1] = format!(
             "<</Type/Pages/Parent 2 0 R/Kids[{}]/Count {}>>",
-            level2.iter().map(|k| format!("{k} 0 R")).collect::<Vec<_>>().join(" "),
+            level2
+                .iter()
+                .map(|k| format!("{k} 0 R"))
+                .collect::<Vec<_>>()
+                .join(" "),
             5 * pages_per_leaf
         );
         level1.push(l1);
@@ -460,7 +514,11 @@ pub fn nested_pages_pdf(pages_per_leaf: usize) -> Vec<u8> {
     objs[0] = "<</Type/Catalog/Pages 2 0 R>>".into();
     objs[1] = format!(
         "<</Type/Pages/Kids[{}]/Count {page_no}/MediaBox[0 0 612 792]>>",
-        level1.iter().map(|k| format!("{k} 0 R")).collect::<Vec<_>>().join(" ")
+        level1
+            .iter()
+            .map(|k| format!("{k} 0 R"))
+            .collect::<Vec<_>>()
+            .join(" ")
     );
     let mut out = b"%PDF-1.7\n%\xE2\xE3\xCF\xD3\n".to_vec();
     let mut offsets = Vec::new();
@@ -487,25 +545,26 @@ pub fn nested_pages_pdf(pages_per_leaf: usize) -> Vec<u8> {
 pub fn qpdf(args: &[&str], input: &Path, output: &Path) {
     let qpdf = which("qpdf").expect("qpdf");
     let (ok, text) = run(Command::new(qpdf).args(args).arg(input).arg(output));
-    assert!(ok || text.contains("operation succeeded with warnings"), "qpdf {args:?}: {text}");
+    assert!(
+        ok || text.contains("operation succeeded with warnings"),
+        "qpdf {args:?}: {text}"
+    );
 }
 
 /// Signs `input` with pyHanko (B-B, field `field`) with the test ECDSA signer.
 pub fn pyhanko_sign(venv: &Path, input: &Path, output: &Path, field: &str) {
     let p = pki();
-    let (ok, text) = run(
-        Command::new(venv.join("bin/pyhanko"))
-            .args(["sign", "addsig", "--field", field, "--use-pades", "pemder"])
-            .arg("--key")
-            .arg(p.dir.join("ecdsa-key.pem"))
-            .arg("--cert")
-            .arg(p.dir.join("ecdsa-cert.pem"))
-            .arg("--chain")
-            .arg(p.dir.join("root.pem"))
-            .arg("--no-pass")
-            .arg(input)
-            .arg(output),
-    );
+    let (ok, text) = run(Command::new(venv.join("bin/pyhanko"))
+        .args(["sign", "addsig", "--field", field, "--use-pades", "pemder"])
+        .arg("--key")
+        .arg(p.dir.join("ecdsa-key.pem"))
+        .arg("--cert")
+        .arg(p.dir.join("ecdsa-cert.pem"))
+        .arg("--chain")
+        .arg(p.dir.join("root.pem"))
+        .arg("--no-pass")
+        .arg(input)
+        .arg(output));
     assert!(ok, "pyhanko sign failed: {text}");
 }
 
@@ -529,7 +588,8 @@ impl PyhankoVerdict {
         self.summary.contains("TIMESTAMP_TOKEN<INTACT:TRUSTED>")
     }
     pub fn modifications_ok(&self) -> bool {
-        !self.summary.contains("ILLEGAL_MODIFICATIONS") && !self.summary.contains("NONSTANDARD_COVERAGE")
+        !self.summary.contains("ILLEGAL_MODIFICATIONS")
+            && !self.summary.contains("NONSTANDARD_COVERAGE")
     }
 }
 
@@ -537,13 +597,11 @@ impl PyhankoVerdict {
 /// signature field of `fields`.
 pub fn pyhanko_validate(venv: &Path, file: &Path, fields: &[String]) -> Vec<PyhankoVerdict> {
     let root = pki().dir.join("root.pem");
-    let (_, text) = run(
-        Command::new(venv.join("bin/pyhanko"))
-            .args(["sign", "validate", "--trust"])
-            .arg(&root)
-            .args(["--trust-replace", "--no-revocation-check"])
-            .arg(file),
-    );
+    let (_, text) = run(Command::new(venv.join("bin/pyhanko"))
+        .args(["sign", "validate", "--trust"])
+        .arg(&root)
+        .args(["--trust-replace", "--no-revocation-check"])
+        .arg(file));
     fields
         .iter()
         .map(|f| {
@@ -575,7 +633,10 @@ with open(sys.argv[1], "rb") as f:
         level = "adbe" if sf != "ETSI.CAdES.detached" else ("B-T" if ts else "B-B")
         print(f"{es.field_name}\t{level}")
 "#;
-    let (ok, text) = run(Command::new(venv.join("bin/python")).arg("-c").arg(script).arg(file));
+    let (ok, text) = run(Command::new(venv.join("bin/python"))
+        .arg("-c")
+        .arg(script)
+        .arg(file));
     assert!(ok, "pyHanko reader failed: {text}");
     text.lines()
         .filter_map(|l| l.split_once('\t'))
@@ -596,19 +657,15 @@ pub fn pdfsig(file: &Path) -> Option<Vec<(bool, bool, String)>> {
         let db = format!("sql:{}", nss.display());
         let (ok, t) = run(Command::new(&certutil).args(["-N", "-d", &db, "--empty-password"]));
         assert!(ok, "certutil -N: {t}");
-        let (ok, t) = run(
-            Command::new(&certutil)
-                .args(["-A", "-d", &db, "-n", "test-root", "-t", "C,C,C", "-i"])
-                .arg(pki().dir.join("root.pem")),
-        );
+        let (ok, t) = run(Command::new(&certutil)
+            .args(["-A", "-d", &db, "-n", "test-root", "-t", "C,C,C", "-i"])
+            .arg(pki().dir.join("root.pem")));
         assert!(ok, "certutil -A: {t}");
     });
-    let (_, text) = run(
-        Command::new(pdfsig)
-            .arg("-nssdir")
-            .arg(format!("sql:{}", nss.display()))
-            .arg(file),
-    );
+    let (_, text) = run(Command::new(pdfsig)
+        .arg("-nssdir")
+        .arg(format!("sql:{}", nss.display()))
+        .arg(file));
     let mut out = Vec::new();
     for block in text.split("Signature #").skip(1) {
         let valid = block.contains("Signature Validation: Signature is Valid.");
@@ -621,19 +678,20 @@ pub fn pdfsig(file: &Path) -> Option<Vec<(bool, bool, String)>> {
 /// Our verifier's indications, one per signature.
 pub fn our_verify(file: &Path) -> Option<Result<Vec<String>, String>> {
     let bin = verify_bin()?;
-    let (_, text) = run(
-        Command::new(bin)
-            .arg("--json")
-            .arg("--trust")
-            .arg(pki().dir.join("root.pem"))
-            .arg(file),
-    );
+    let (_, text) = run(Command::new(bin)
+        .arg("--json")
+        .arg("--trust")
+        .arg(pki().dir.join("root.pem"))
+        .arg(file));
     let json_start = text.find('{').unwrap_or(0);
     let v: serde_json::Value = match serde_json::from_str(&text[json_start..]) {
         Ok(v) => v,
         Err(e) => return Some(Err(format!("verify printed no JSON ({e}): {text}"))),
     };
-    let sigs = v["files"][0]["signatures"].as_array().cloned().unwrap_or_default();
+    let sigs = v["files"][0]["signatures"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     Some(Ok(sigs
         .iter()
         .map(|s| s["indication"].as_str().unwrap_or("?").to_string())
