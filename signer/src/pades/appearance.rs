@@ -180,6 +180,7 @@ mod tests {
             .unwrap();
         assert!((MIN_FONT_SIZE..=MAX_FONT_SIZE).contains(&size));
         assert_eq!(num(3.0), "3");
-        assert_eq!(num(2.125), "2.13");
+        assert_eq!(num(2.126), "2.13");
+        assert_eq!(num(-0.001), "0");
     }
 }
