@@ -12,7 +12,7 @@ use spki::AlgorithmIdentifierOwned;
 use super::options::{Level, SignatureAlgorithm};
 use super::prepared::Prepared;
 use super::signed_data::{algorithm_identifier, assemble, Chain};
-use super::stream::hash_prefix;
+use super::stream::copy_hashing;
 use super::timestamp::Timestamper;
 use super::PadesError;
 
@@ -133,9 +133,8 @@ pub fn write_signed<S: Source, W: Write>(
     let hex = hex::encode(cms);
     update[start..start + hex.len()].copy_from_slice(hex.as_bytes());
 
-    let mut hasher = Sha256::new();
-    hash_prefix(&document, prepared.original_len, &mut hasher, Some(out))?;
-    if hasher.finalize().as_slice() != prepared.original_sha256 {
+    let digest = copy_hashing(&document, prepared.original_len, out)?;
+    if digest != prepared.original_sha256 {
         return Err(PadesError::DocumentMismatch {
             what: "its SHA-256 differs".into(),
         });

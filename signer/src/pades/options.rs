@@ -95,8 +95,9 @@ pub struct SignOptions {
     /// Expected size of the time-stamp token in bytes (B-T), used to size `/Contents`;
     /// default [`DEFAULT_TIMESTAMP_SIZE`].
     pub timestamp_size_hint: Option<usize>,
-    /// Smallest `/Contents` capacity in bytes (of DER, before hex encoding). Set it to the
-    /// `needed` of a [`PadesError::PlaceholderTooSmall`](super::PadesError) to retry.
+    /// Smallest `/Contents` capacity in bytes (of DER, before hex encoding); a small margin
+    /// is added to it. Set it to the `needed` of a
+    /// [`PadesError::PlaceholderTooSmall`](super::PadesError) to retry.
     pub min_contents_len: Option<usize>,
 }
 

@@ -22,8 +22,8 @@ use super::{options::DEFAULT_TIMESTAMP_SIZE, PadesError};
 
 /// Width reserved for the three numbers after `/ByteRange [0 `.
 const BYTE_RANGE_WIDTH: usize = 3 * 12 + 2;
-/// Slack added to the computed CMS size: the DER of an ECDSA value is at most its maximum,
-/// but a time-stamp token may be somewhat larger than hinted.
+/// Slack added to the computed CMS size and to a caller's minimum: the DER of an ECDSA value
+/// is at most its maximum, but time-stamp tokens vary by a few bytes from one to the next.
 const CONTENTS_SLACK: usize = 64;
 /// `/F`: Print (4) + Locked (128), ISO 32000-2 §12.5.3.
 const WIDGET_FLAGS: i64 = 132;
@@ -217,7 +217,7 @@ pub fn prepare<S: Source>(
 
     // hash the original as a stream, then the update around /Contents
     let mut hasher = Sha256::new();
-    hash_prefix(&document, base_len, &mut hasher, None)?;
+    hash_prefix(&document, base_len, &mut hasher)?;
     let original_sha256 = hasher.clone().finalize().to_vec();
     hasher.update(&update[..rel(contents_start)]);
     hasher.update(&update[rel(contents_end)..]);
@@ -563,7 +563,10 @@ fn contents_capacity(
         chain,
         token.as_deref(),
     )?;
-    Ok((probe.len() + CONTENTS_SLACK).max(options.min_contents_len.unwrap_or(0)))
+    // slack on the caller's minimum too: a retried time-stamp token may again differ by a
+    // few bytes (serial number, signature value lengths)
+    Ok((probe.len() + CONTENTS_SLACK)
+        .max(options.min_contents_len.map_or(0, |m| m + CONTENTS_SLACK)))
 }
 
 #[cfg(test)]
