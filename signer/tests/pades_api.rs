@@ -258,6 +258,11 @@ fn bad_signature_wrong_certificate_and_other_document_are_refused() {
     ));
     let mut other = pdf.clone();
     other[20] ^= 0x20;
+    signer::pades::verify_document(&prepared, &pdf[..]).unwrap();
+    assert!(matches!(
+        signer::pades::verify_document(&prepared, &other[..]),
+        Err(PadesError::DocumentMismatch { .. })
+    ));
     assert!(matches!(
         finalize(&prepared, &other[..], &sig, &signer.chain, None, &mut out),
         Err(PadesError::DocumentMismatch { .. })

@@ -12,7 +12,7 @@ use spki::AlgorithmIdentifierOwned;
 use super::options::{Level, SignatureAlgorithm};
 use super::prepared::Prepared;
 use super::signed_data::{algorithm_identifier, assemble, Chain};
-use super::stream::copy_hashing;
+use super::stream::{copy_prefix, edges_sha256, sha256_prefix};
 use super::timestamp::Timestamper;
 use super::PadesError;
 
@@ -96,12 +96,14 @@ pub fn signature_container(
     Ok(cms)
 }
 
-/// Writes the signed PDF: `document` (checked against the length and SHA-256 `prepare`
-/// saw, while it is copied) followed by the update with `cms` in `/Contents`.
+/// Writes the signed PDF: `document` followed by the update with `cms` in `/Contents`.
 ///
-/// The original is copied before its digest is known to match: on
-/// [`PadesError::DocumentMismatch`] the output is incomplete and must be discarded (write
-/// to a temporary file and rename it on success).
+/// The document is checked quickly before it is copied: its length and the SHA-256 of its
+/// first and last 64 KiB (header, trailer, newest cross-reference section) must be those
+/// `prepare` saw. A document changed elsewhere with the same length gives a signature no
+/// validator accepts (the signed digest covers every byte), never a valid signature over
+/// other content; callers that want the full check before writing call
+/// [`verify_document`] (one more pass over the document).
 ///
 /// # Errors
 /// [`PadesError::DocumentMismatch`], [`PadesError::PlaceholderTooSmall`], I/O errors.
@@ -133,12 +135,12 @@ pub fn write_signed<S: Source, W: Write>(
     let hex = hex::encode(cms);
     update[start..start + hex.len()].copy_from_slice(hex.as_bytes());
 
-    let digest = copy_hashing(&document, prepared.original_len, out)?;
-    if digest != prepared.original_sha256 {
+    if edges_sha256(&document, prepared.original_len)? != prepared.original_edges_sha256 {
         return Err(PadesError::DocumentMismatch {
-            what: "its SHA-256 differs".into(),
+            what: "its first or last 64 KiB differ".into(),
         });
     }
+    copy_prefix(&document, prepared.original_len, out)?;
     out.write_all(&update)?;
     out.flush()?;
     Ok(())
@@ -215,6 +217,28 @@ fn check_token(token: &[u8], imprint: &[u8]) -> Result<(), PadesError> {
     }
     if cms.was_ber {
         return Err(bad("the token is BER, not DER".into()));
+    }
+    Ok(())
+}
+
+/// Checks that `document` is byte for byte the one `prepare` saw (its full SHA-256).
+///
+/// # Errors
+/// [`PadesError::DocumentMismatch`], I/O errors.
+pub fn verify_document<S: Source>(prepared: &Prepared, document: S) -> Result<(), PadesError> {
+    if document.len() != prepared.original_len {
+        return Err(PadesError::DocumentMismatch {
+            what: format!(
+                "{} bytes instead of {}",
+                document.len(),
+                prepared.original_len
+            ),
+        });
+    }
+    if sha256_prefix(&document, prepared.original_len)? != prepared.original_sha256 {
+        return Err(PadesError::DocumentMismatch {
+            what: "its SHA-256 differs".into(),
+        });
     }
     Ok(())
 }

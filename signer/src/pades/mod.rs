@@ -50,7 +50,7 @@ mod stream;
 mod timestamp;
 
 pub use error::PadesError;
-pub use finalize::{finalize, signature_container, write_signed};
+pub use finalize::{finalize, signature_container, verify_document, write_signed};
 pub use options::{
     Appearance, Level, Rect, SignOptions, SignatureAlgorithm, DEFAULT_TIMESTAMP_SIZE,
 };

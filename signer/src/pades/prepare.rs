@@ -17,7 +17,7 @@ use super::signed_data::{
     algorithm_identifier, assemble, default_algorithm, fits, max_signature_len, signed_attributes,
     tlv, Chain,
 };
-use super::stream::hash_prefix;
+use super::stream::{edges_sha256, hash_prefix};
 use super::{options::DEFAULT_TIMESTAMP_SIZE, PadesError};
 
 /// Width reserved for the three numbers after `/ByteRange [0 `.
@@ -216,12 +216,13 @@ pub fn prepare<S: Source>(
     slot[..numbers.len()].copy_from_slice(numbers.as_bytes());
 
     // hash the original as a stream, then the update around /Contents
-    let mut hasher = Sha256::new();
+    let mut hasher = ring::digest::Context::new(&ring::digest::SHA256);
     hash_prefix(&document, base_len, &mut hasher)?;
-    let original_sha256 = hasher.clone().finalize().to_vec();
+    let original_sha256 = hasher.clone().finish().as_ref().to_vec();
     hasher.update(&update[..rel(contents_start)]);
     hasher.update(&update[rel(contents_end)..]);
-    let document_digest = hasher.finalize().to_vec();
+    let document_digest = hasher.finish().as_ref().to_vec();
+    let original_edges_sha256 = edges_sha256(&document, base_len)?;
 
     let signed_attributes = signed_attributes(&document_digest, chain.signer_der())?;
     let prepared = Prepared::new(PreparedFields {
@@ -229,6 +230,7 @@ pub fn prepare<S: Source>(
         field_name,
         original_len: base_len,
         original_sha256,
+        original_edges_sha256,
         update,
         byte_range,
         document_digest,

@@ -25,6 +25,9 @@ pub struct Prepared {
     /// SHA-256 of the original document.
     #[serde(with = "hex_bytes")]
     pub(crate) original_sha256: Vec<u8>,
+    /// SHA-256 of the original's first and last 64 KiB and length (the quick check).
+    #[serde(with = "hex_bytes")]
+    pub(crate) original_edges_sha256: Vec<u8>,
     /// The incremental update, `/Contents` still zeros.
     #[serde(with = "hex_bytes")]
     pub(crate) update: Vec<u8>,
@@ -158,6 +161,7 @@ impl Prepared {
             ));
         }
         if self.original_sha256.len() != 32
+            || self.original_edges_sha256.len() != 32
             || self.document_digest.len() != 32
             || self.signer_certificate_sha256.len() != 32
             || self.signed_attributes.first() != Some(&0x31)
@@ -174,6 +178,7 @@ impl Prepared {
             field_name: fields.field_name,
             original_len: fields.original_len,
             original_sha256: fields.original_sha256,
+            original_edges_sha256: fields.original_edges_sha256,
             update: fields.update,
             byte_range: fields.byte_range,
             document_digest: fields.document_digest,
@@ -190,6 +195,7 @@ pub(crate) struct PreparedFields {
     pub(crate) field_name: String,
     pub(crate) original_len: u64,
     pub(crate) original_sha256: Vec<u8>,
+    pub(crate) original_edges_sha256: Vec<u8>,
     pub(crate) update: Vec<u8>,
     pub(crate) byte_range: [u64; 4],
     pub(crate) document_digest: Vec<u8>,

@@ -1,20 +1,24 @@
-//! Reading the original document as a stream: hashing it (prepare) and copying it to the
-//! output while hashing it again (finalize). Memory is a few buffers, whatever the size.
+//! Reading the original document as a stream: hashing it once (prepare), copying it to the
+//! output (finalize). Memory is one buffer, whatever the size.
+//!
+//! Hashing uses ring's SHA-256 (SHA-NI assembly where the CPU has it), as fast as
+//! `openssl dgst`.
 
 use std::io::Write;
 
 use formats::pdf::Source;
-use sha2::{Digest, Sha256};
+use ring::digest::{Context, SHA256};
 
-/// Size of the read buffer: large enough for few system calls, small enough to stay in
-/// cache while it is hashed.
-const CHUNK: usize = 1 << 19;
+/// Size of the read buffer.
+const CHUNK: usize = 1 << 20;
+/// Bytes at each end of the document covered by the quick identity check.
+pub(crate) const EDGE: u64 = 64 << 10;
 
 /// Feeds bytes `0..len` of `source` to `hasher`.
 pub(crate) fn hash_prefix<S: Source + ?Sized>(
     source: &S,
     len: u64,
-    hasher: &mut Sha256,
+    hasher: &mut Context,
 ) -> std::io::Result<()> {
     let mut buf = vec![0u8; CHUNK];
     let mut offset = 0u64;
@@ -22,51 +26,49 @@ pub(crate) fn hash_prefix<S: Source + ?Sized>(
         let want = usize::try_from(len - offset).unwrap_or(CHUNK).min(CHUNK);
         let chunk = &mut buf[..want];
         source.read_exact_at(offset, chunk)?;
-        hasher.update(&*chunk);
+        hasher.update(chunk);
         offset += want as u64;
     }
     Ok(())
 }
 
-/// Copies bytes `0..len` of `source` to `out` and returns their SHA-256, hashing on a
-/// second thread while the first reads and writes, so the copy costs about the time of the
-/// hash alone. At most a few chunks are in flight.
-pub(crate) fn copy_hashing<S: Source + ?Sized>(
+/// SHA-256 of bytes `0..len` of `source`.
+pub(crate) fn sha256_prefix<S: Source + ?Sized>(source: &S, len: u64) -> std::io::Result<Vec<u8>> {
+    let mut ctx = Context::new(&SHA256);
+    hash_prefix(source, len, &mut ctx)?;
+    Ok(ctx.finish().as_ref().to_vec())
+}
+
+/// SHA-256 of the first and the last [`EDGE`] bytes of a `len`-byte document: where a PDF
+/// keeps its header, trailer and newest cross-reference section.
+pub(crate) fn edges_sha256<S: Source + ?Sized>(source: &S, len: u64) -> std::io::Result<Vec<u8>> {
+    let mut ctx = Context::new(&SHA256);
+    let head = len.min(EDGE);
+    let mut buf = vec![0u8; usize::try_from(head).unwrap_or(0)];
+    source.read_exact_at(0, &mut buf)?;
+    ctx.update(&buf);
+    let tail_start = len.saturating_sub(EDGE).max(head);
+    let mut buf = vec![0u8; usize::try_from(len - tail_start).unwrap_or(0)];
+    source.read_exact_at(tail_start, &mut buf)?;
+    ctx.update(&buf);
+    ctx.update(&len.to_be_bytes());
+    Ok(ctx.finish().as_ref().to_vec())
+}
+
+/// Copies bytes `0..len` of `source` to `out`.
+pub(crate) fn copy_prefix<S: Source + ?Sized>(
     source: &S,
     len: u64,
     out: &mut dyn Write,
-) -> std::io::Result<Vec<u8>> {
-    use std::sync::mpsc::sync_channel;
-    use std::sync::Arc;
-
-    let (to_hasher, chunks) = sync_channel::<Arc<Vec<u8>>>(4);
-    std::thread::scope(|scope| {
-        let hasher = scope.spawn(move || {
-            let mut h = Sha256::new();
-            for chunk in chunks {
-                h.update(chunk.as_slice());
-            }
-            h.finalize().to_vec()
-        });
-        let copied = (|| {
-            let mut offset = 0u64;
-            while offset < len {
-                let want = usize::try_from(len - offset).unwrap_or(CHUNK).min(CHUNK);
-                let mut buf = vec![0u8; want];
-                source.read_exact_at(offset, &mut buf)?;
-                let buf = Arc::new(buf);
-                out.write_all(&buf)?;
-                if to_hasher.send(buf).is_err() {
-                    return Err(std::io::Error::other("the hashing thread stopped"));
-                }
-                offset += want as u64;
-            }
-            Ok(())
-        })();
-        drop(to_hasher);
-        let digest = hasher
-            .join()
-            .map_err(|_panicked| std::io::Error::other("the hashing thread panicked"));
-        copied.and(digest)
-    })
+) -> std::io::Result<()> {
+    let mut buf = vec![0u8; CHUNK];
+    let mut offset = 0u64;
+    while offset < len {
+        let want = usize::try_from(len - offset).unwrap_or(CHUNK).min(CHUNK);
+        let chunk = &mut buf[..want];
+        source.read_exact_at(offset, chunk)?;
+        out.write_all(chunk)?;
+        offset += want as u64;
+    }
+    Ok(())
 }
