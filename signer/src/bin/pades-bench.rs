@@ -171,6 +171,7 @@ fn main() -> Result<()> {
     let script = r#"
 import sys, time, statistics
 from pyhanko.sign import signers
+from pyhanko.sign.fields import SigSeedSubFilter
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 key, cert, root, src, dst, runs = sys.argv[1:7]
 signer = signers.SimpleSigner.load(key, cert, ca_chain_files=(root,))
@@ -179,7 +180,7 @@ for _ in range(int(runs)):
     t0 = time.perf_counter()
     with open(src, "rb") as inf, open(dst, "wb") as outf:
         w = IncrementalPdfFileWriter(inf, strict=False)
-        meta = signers.PdfSignatureMetadata(field_name="Sig", subfilter=signers.SigSeedSubFilter.PADES)
+        meta = signers.PdfSignatureMetadata(field_name="Sig", subfilter=SigSeedSubFilter.PADES)
         signers.sign_pdf(w, meta, signer=signer, output=outf)
     times.append(time.perf_counter() - t0)
 print(f"{statistics.median(times) * 1000:.1f}")

@@ -225,7 +225,10 @@ fn check_token(token: &[u8], imprint: &[u8]) -> Result<(), PadesError> {
 ///
 /// # Errors
 /// [`PadesError::DocumentMismatch`], I/O errors.
-pub fn verify_document<S: Source>(prepared: &Prepared, document: S) -> Result<(), PadesError> {
+pub fn verify_document<S: Source + Sync>(
+    prepared: &Prepared,
+    document: S,
+) -> Result<(), PadesError> {
     if document.len() != prepared.original_len {
         return Err(PadesError::DocumentMismatch {
             what: format!(

@@ -49,7 +49,7 @@ const WIDGET_FLAGS: i64 = 132;
 /// turns out larger, `finalize` fails with [`PadesError::PlaceholderTooSmall`]`{ needed }`:
 /// call `prepare` again with `min_contents_len: Some(needed)` and have the device sign
 /// the new signed attributes.
-pub fn prepare<S: Source>(
+pub fn prepare<S: Source + Sync>(
     document: S,
     chain: &[Vec<u8>],
     options: &SignOptions,
