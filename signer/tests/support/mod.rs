@@ -201,7 +201,10 @@ pub fn pki() -> &'static Pki {
         });
         let tsa_cert = issue_certificate(&tsa_t, &spki_of(&tsa_key), ca).unwrap();
 
-        let dir = std::env::temp_dir().join(format!("pades-test-pki-{}", std::process::id()));
+        // one directory per test binary, remade at each run
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+            .join(format!("pades-pki-{}", env!("CARGO_CRATE_NAME")));
+        let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(dir.join("root.pem"), pem("CERTIFICATE", &root_der)).unwrap();
 
