@@ -201,25 +201,31 @@ async fn pending(data: &Path, wait: u32, json: bool) -> Result<()> {
     let device = Device::open(data)?;
     let actions = device.pending(wait).await?;
     if json {
-        let list: Vec<serde_json::Value> = actions
+        /// An action as the service sent it, plus the app's verdict on its data.
+        #[derive(serde::Serialize)]
+        struct Shown<'a> {
+            #[serde(flatten)]
+            action: &'a PendingAction,
+            /// `ok`, or why the app will not sign it.
+            app_check: String,
+        }
+        let list: Vec<Shown<'_>> = actions
             .iter()
-            .map(|a| {
-                let mut value = serde_json::to_value(a)?;
-                if let Some(obj) = value.as_object_mut() {
-                    obj.insert(
-                        "app_check".into(),
-                        match device.check_action(a) {
-                            Ok(()) => "ok".into(),
-                            Err(e) => e.to_string().into(),
-                        },
-                    );
-                }
-                Ok(value)
+            .map(|action| Shown {
+                action,
+                app_check: match device.check_action(action) {
+                    Ok(()) => "ok".into(),
+                    Err(e) => e.to_string(),
+                },
             })
-            .collect::<Result<_, serde_json::Error>>()?;
+            .collect();
+        #[derive(serde::Serialize)]
+        struct Listing<'a> {
+            actions: Vec<Shown<'a>>,
+        }
         println!(
             "{}",
-            serde_json::to_string_pretty(&serde_json::json!({ "actions": list }))?
+            serde_json::to_string_pretty(&Listing { actions: list })?
         );
         return Ok(());
     }
