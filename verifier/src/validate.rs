@@ -246,6 +246,7 @@ fn base_report(p: &Prepared) -> SignatureReport {
         trusted: false,
         revocation: "not checked".into(),
         timestamp: None,
+        qualified: None,
         errors: Vec::new(),
         warnings: Vec::new(),
     }
@@ -476,6 +477,7 @@ fn judge_signature<S: Source>(
         return r;
     };
     r.signer = Some(formats::x509::subject_string(&cert));
+    r.qualified = crate::checks::qualified::qualified_info(&cert);
     let check = signer.verify(&cert, Some(&content_digest));
     match &check.message_digest {
         MdCheck::Match | MdCheck::NotApplicable => r.intact = true,
