@@ -534,7 +534,6 @@ fn rejected(e: AnswerRejected) -> ApiError {
             "action_closed",
             format!("the sign action is already {status}"),
         ),
-        _ => ApiError::conflict("action_closed", e.to_string()),
     }
 }
 

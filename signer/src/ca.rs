@@ -411,9 +411,11 @@ mod tests {
         let der = ca.issue_person(&person(), key.public_key_info()).unwrap();
         let cert = Certificate::from_der(&der).unwrap();
         let tbs = &cert.tbs_certificate;
+        // RFC 4514 text lists the RDNs last first; the DER order is C, CN, givenName, SN,
+        // serialNumber
         assert_eq!(
             tbs.subject.to_string(),
-            "C=BE,CN=Alice Martin,givenName=Alice,SN=Martin,serialNumber=PNOBE-90010112345"
+            "SERIALNUMBER=PNOBE-90010112345,SN=Martin,GIVENNAME=Alice,CN=Alice Martin,C=BE"
         );
         assert_eq!(tbs.issuer, ca.issuing.certificate.tbs_certificate.subject);
         let ext = |oid| {

@@ -56,7 +56,7 @@ pub const ROUTES: &[Route] = &[
     route("POST", "/v1/app/actions/{id}/refuse"),
 ];
 
-fn handler(r: &Route, svc: &State) -> MethodRouter<State> {
+fn handler(r: &Route) -> MethodRouter<State> {
     match (r.method, r.path) {
         ("GET", "/health") => get(health),
         ("GET", "/openapi.json") => get(openapi::document),
@@ -75,7 +75,6 @@ fn handler(r: &Route, svc: &State) -> MethodRouter<State> {
         ("POST", "/v1/app/actions/{id}/refuse") => post(device::refuse),
         _ => {
             tracing::error!(method = r.method, path = r.path, "route without a handler");
-            let _ = svc;
             get(no_route)
         }
     }
@@ -86,7 +85,7 @@ pub fn app(svc: State) -> Router {
     let config = &svc.config;
     let mut router = Router::new();
     for r in ROUTES {
-        router = router.route(r.path, handler(r, &svc));
+        router = router.route(r.path, handler(r));
     }
     if config.test_hooks {
         router = router
