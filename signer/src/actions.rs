@@ -169,10 +169,7 @@ impl ActionView {
                         .map(|s| SignedView {
                             sha256: s.sha256.clone(),
                             size: s.size,
-                            href: format!(
-                                "/v1/sign-actions/{}/documents/{}",
-                                a.id, d.document.id
-                            ),
+                            href: format!("/v1/sign-actions/{}/documents/{}", a.id, d.document.id),
                         }),
                 })
                 .collect(),
@@ -302,7 +299,9 @@ fn check_create(req: &CreateAction) -> Result<(SignatureLevel, String), ApiError
             .ok_or_else(|| ApiError::bad_request("level: use \"B-T\" or \"B-B\""))?,
     };
     let message = req.message.clone().unwrap_or_default();
-    if message.chars().count() > MAX_MESSAGE_CHARS || message.chars().any(|c| c.is_control() && c != '\n') {
+    if message.chars().count() > MAX_MESSAGE_CHARS
+        || message.chars().any(|c| c.is_control() && c != '\n')
+    {
         return Err(ApiError::bad_request(format!(
             "message: at most {MAX_MESSAGE_CHARS} characters, no control characters"
         )));
@@ -353,7 +352,11 @@ fn pades_error(e: PadesError) -> ApiError {
 /// 400 for malformed fields, 404 for a document that is not the partner's, 422
 /// `unknown_user` for a phone without an enrolled app, 422 for a document that cannot be
 /// signed.
-pub async fn create(svc: &Service, partner: &Partner, req: CreateAction) -> Result<Action, ApiError> {
+pub async fn create(
+    svc: &Service,
+    partner: &Partner,
+    req: CreateAction,
+) -> Result<Action, ApiError> {
     let (level, message) = check_create(&req)?;
     let phone = req.user.phone.clone();
     let pid = partner.id.clone();
@@ -371,7 +374,15 @@ pub async fn create(svc: &Service, partner: &Partner, req: CreateAction) -> Resu
     let documents = documents
         .into_iter()
         .zip(&req.documents)
-        .map(|(d, id)| d.ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("no such document: {id}"))))
+        .map(|(d, id)| {
+            d.ok_or_else(|| {
+                ApiError::new(
+                    StatusCode::NOT_FOUND,
+                    "not_found",
+                    format!("no such document: {id}"),
+                )
+            })
+        })
         .collect::<Result<Vec<_>, _>>()?;
     let device: Device = device.ok_or_else(|| {
         ApiError::unprocessable(
@@ -421,8 +432,7 @@ pub async fn create(svc: &Service, partner: &Partner, req: CreateAction) -> Resu
         });
     }
     let icon = icons::pick()?;
-    let ttl = time::Duration::try_from(svc.config.action_ttl)
-        .unwrap_or(time::Duration::minutes(3));
+    let ttl = time::Duration::try_from(svc.config.action_ttl).unwrap_or(time::Duration::minutes(3));
     let action = Action {
         id: new_id("act")?,
         partner_id: partner.id.clone(),
@@ -476,7 +486,14 @@ pub async fn expire(svc: &Service, id: &str) -> Result<bool, ApiError> {
     let now = svc.now();
     let aid = id.to_string();
     let done = svc
-        .db(move |s| s.end_pending(&aid, ActionStatus::Expired, now, Some("no answer before the expiry")))
+        .db(move |s| {
+            s.end_pending(
+                &aid,
+                ActionStatus::Expired,
+                now,
+                Some("no answer before the expiry"),
+            )
+        })
         .await?;
     if done {
         tracing::info!(action = %id, "sign action expired");
@@ -508,7 +525,11 @@ async fn for_device(svc: &Service, device: &Device, id: &str) -> Result<Action, 
 ///
 /// # Errors
 /// Internal errors.
-pub async fn pending(svc: &Service, device: &Device, wait: StdDuration) -> Result<Vec<AppAction>, ApiError> {
+pub async fn pending(
+    svc: &Service,
+    device: &Device,
+    wait: StdDuration,
+) -> Result<Vec<AppAction>, ApiError> {
     let deadline = tokio::time::Instant::now() + wait;
     loop {
         let notified = svc.changes.notified();
@@ -550,17 +571,19 @@ async fn lost_race(svc: &Service, id: &str) -> ApiError {
 }
 
 /// Checks every document's signature against the signer certificate; returns them as DER.
-fn check_signatures(action: &Action, given: &[DocumentSignature]) -> Result<Vec<(String, Vec<u8>)>, ApiError> {
+fn check_signatures(
+    action: &Action,
+    given: &[DocumentSignature],
+) -> Result<Vec<(String, Vec<u8>)>, ApiError> {
     if given.len() != action.documents.len() {
         return Err(ApiError::bad_request(format!(
             "signatures: give exactly one per document ({} documents)",
             action.documents.len()
         )));
     }
-    let cert_der = action
-        .signer_chain
-        .first()
-        .ok_or_else(|| ApiError::internal(&std::io::Error::other("action without signer certificate")))?;
+    let cert_der = action.signer_chain.first().ok_or_else(|| {
+        ApiError::internal(&std::io::Error::other("action without signer certificate"))
+    })?;
     let cert = Certificate::from_der(cert_der).map_err(|e| ApiError::internal(&e))?;
     let spki = cert
         .tbs_certificate
@@ -616,7 +639,12 @@ pub async fn confirm(
         let aid = action.id.clone();
         let ended = svc
             .db(move |s| {
-                s.end_pending(&aid, ActionStatus::IconMismatch, now, Some("the person picked another icon"))
+                s.end_pending(
+                    &aid,
+                    ActionStatus::IconMismatch,
+                    now,
+                    Some("the person picked another icon"),
+                )
             })
             .await?;
         if !ended {
@@ -637,7 +665,12 @@ pub async fn confirm(
     tracing::info!(action = %action.id, "sign action confirmed");
     svc.changed();
     let wait = svc.config.finalize_wait;
-    let status = match tokio::time::timeout(wait, crate::finalize::finalize(svc.clone(), action.id.clone())).await {
+    let status = match tokio::time::timeout(
+        wait,
+        crate::finalize::finalize(svc.clone(), action.id.clone()),
+    )
+    .await
+    {
         Ok(status) => status,
         Err(_elapsed) => ActionStatus::Finalizing,
     };
@@ -653,7 +686,12 @@ pub async fn confirm(
 ///
 /// # Errors
 /// 404 not the device's; 410 expired; 409 `action_closed`.
-pub async fn refuse(svc: &Service, device: &Device, id: &str, req: RefuseRequest) -> Result<AnswerOutcome, ApiError> {
+pub async fn refuse(
+    svc: &Service,
+    device: &Device,
+    id: &str,
+    req: RefuseRequest,
+) -> Result<AnswerOutcome, ApiError> {
     let action = for_device(svc, device, id).await?;
     let now = svc.now();
     check_open(action.status, action.expires_at, now).map_err(rejected)?;

@@ -77,7 +77,11 @@ pub fn api_key_hash(key: &str) -> String {
 ///
 /// # Errors
 /// [`AdminError`].
-pub fn create_partner(store: &dyn Store, name: &str, now: OffsetDateTime) -> Result<NewPartner, AdminError> {
+pub fn create_partner(
+    store: &dyn Store,
+    name: &str,
+    now: OffsetDateTime,
+) -> Result<NewPartner, AdminError> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
         return Err(AdminError::PartnerName);
@@ -102,7 +106,11 @@ pub fn create_partner(store: &dyn Store, name: &str, now: OffsetDateTime) -> Res
 ///
 /// # Errors
 /// [`AdminError::UnknownPartner`], [`AdminError::Store`].
-pub fn add_api_key(store: &dyn Store, partner_id: &str, now: OffsetDateTime) -> Result<String, AdminError> {
+pub fn add_api_key(
+    store: &dyn Store,
+    partner_id: &str,
+    now: OffsetDateTime,
+) -> Result<String, AdminError> {
     let key = new_api_key()?;
     if !store.add_api_key(partner_id, &api_key_hash(&key), now)? {
         return Err(AdminError::UnknownPartner(partner_id.to_string()));
@@ -129,11 +137,16 @@ mod tests {
         let store = SqliteStore::in_memory().unwrap();
         let now = OffsetDateTime::now_utc();
         let p = create_partner(&store, "Notary Dupont", now).unwrap();
-        let found = store.partner_by_key_hash(&api_key_hash(&p.api_key)).unwrap();
+        let found = store
+            .partner_by_key_hash(&api_key_hash(&p.api_key))
+            .unwrap();
         assert_eq!(found.unwrap().id, p.partner_id);
         assert!(store.partner_by_key_hash(&p.api_key).unwrap().is_none());
         let k2 = add_api_key(&store, &p.partner_id, now).unwrap();
-        assert!(store.partner_by_key_hash(&api_key_hash(&k2)).unwrap().is_some());
+        assert!(store
+            .partner_by_key_hash(&api_key_hash(&k2))
+            .unwrap()
+            .is_some());
         assert!(matches!(
             add_api_key(&store, "ptn_nope", now),
             Err(AdminError::UnknownPartner(_))

@@ -84,7 +84,10 @@ pub struct KeyedCertificate {
 impl std::fmt::Debug for KeyedCertificate {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("KeyedCertificate")
-            .field("subject", &self.certificate.tbs_certificate.subject.to_string())
+            .field(
+                "subject",
+                &self.certificate.tbs_certificate.subject.to_string(),
+            )
             .finish_non_exhaustive()
     }
 }
@@ -170,7 +173,8 @@ impl Ca {
     ) -> Result<Vec<u8>, CaError> {
         check_p256(key)?;
         let subject = person_name(person)?;
-        let mut template = CertificateTemplate::new(subject, Profile::EndEntity, PERSON_CERT_LIFETIME);
+        let mut template =
+            CertificateTemplate::new(subject, Profile::EndEntity, PERSON_CERT_LIFETIME);
         template.key_usage = KeyUsages::NonRepudiation | KeyUsages::DigitalSignature;
         template.policies = vec![oids::QCP_N_QSCD];
         template.extra_extensions = vec![qc_statements_extension()?];
@@ -259,7 +263,10 @@ fn person_name(p: &Person) -> Result<Name, CaError> {
 fn org_name(cn: &str) -> Result<Name, CaError> {
     rdn_sequence(&[
         (COUNTRY, "BE"),
-        (const_oid::db::rfc4519::ORGANIZATION_NAME, "esig signer (development)"),
+        (
+            const_oid::db::rfc4519::ORGANIZATION_NAME,
+            "esig signer (development)",
+        ),
         (const_oid::db::rfc4519::COMMON_NAME, cn),
     ])
 }
@@ -310,9 +317,10 @@ fn create(dir: &Path) -> Result<(), CaError> {
             key: &root_key,
         },
     )?;
-    for (file, (cert, pk8)) in PARTS
-        .iter()
-        .zip([(root, root_pk8), (issuing, issuing_pk8), (tsa, tsa_pk8)])
+    for (file, (cert, pk8)) in
+        PARTS
+            .iter()
+            .zip([(root, root_pk8), (issuing, issuing_pk8), (tsa, tsa_pk8)])
     {
         write_file(
             &dir.join(format!("{file}.pem")),
@@ -431,15 +439,18 @@ mod tests {
         let ku = KeyUsage::from_der(ku.extn_value.as_bytes()).unwrap();
         assert!(ku.non_repudiation() && ku.digital_signature() && !ku.key_cert_sign());
         let qc = ext(oids::PE_QC_STATEMENTS);
-        let info = formats::x509::qc_statements::read_qc_statements(qc.extn_value.as_bytes())
-            .unwrap();
+        let info =
+            formats::x509::qc_statements::read_qc_statements(qc.extn_value.as_bytes()).unwrap();
         assert!(info.compliance && info.sscd && info.is_esign());
         let policies = ext(const_oid::db::rfc5280::ID_CE_CERTIFICATE_POLICIES);
         let policies = CertificatePolicies::from_der(policies.extn_value.as_bytes()).unwrap();
         assert_eq!(policies.0[0].policy_identifier, oids::QCP_N_QSCD);
         // signed by the issuing CA
         formats::crypto::verify_signature(
-            &ca.issuing.certificate.tbs_certificate.subject_public_key_info,
+            &ca.issuing
+                .certificate
+                .tbs_certificate
+                .subject_public_key_info,
             &cert.signature_algorithm,
             None,
             &tbs.to_der().unwrap(),

@@ -106,8 +106,14 @@ mod tests {
     #[test]
     fn millis_round_trip_and_text() {
         let t = datetime!(2026-11-22 10:00:00.123456 UTC);
-        assert_eq!(from_millis(to_millis(t)), datetime!(2026-11-22 10:00:00.123 UTC));
+        assert_eq!(
+            from_millis(to_millis(t)),
+            datetime!(2026-11-22 10:00:00.123 UTC)
+        );
         assert_eq!(rfc3339(t), "2026-11-22T10:00:00.123Z");
-        assert_eq!(rfc3339(datetime!(2026-11-22 10:00:00 UTC)), "2026-11-22T10:00:00Z");
+        assert_eq!(
+            rfc3339(datetime!(2026-11-22 10:00:00 UTC)),
+            "2026-11-22T10:00:00Z"
+        );
     }
 }

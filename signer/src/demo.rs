@@ -60,9 +60,10 @@ fn read_inputs(files: &[PathBuf]) -> anyhow::Result<Vec<Input>> {
         .iter()
         .map(|f| {
             Ok(Input {
-                name: f
-                    .file_name()
-                    .map_or_else(|| "document.pdf".into(), |n| n.to_string_lossy().into_owned()),
+                name: f.file_name().map_or_else(
+                    || "document.pdf".into(),
+                    |n| n.to_string_lossy().into_owned(),
+                ),
                 bytes: std::fs::read(f).with_context(|| format!("cannot read {}", f.display()))?,
             })
         })
@@ -103,7 +104,10 @@ impl Partner {
         Ok(if status == 201 {
             Ok(v)
         } else {
-            Err(v["message"].as_str().unwrap_or("upload refused").to_string())
+            Err(v["message"]
+                .as_str()
+                .unwrap_or("upload refused")
+                .to_string())
         })
     }
 }
@@ -125,7 +129,9 @@ pub async fn run(out: &Path, files: &[PathBuf]) -> anyhow::Result<bool> {
 
     let mut config = Config::new(SocketAddr::from(([127, 0, 0, 1], 0)), data.clone());
     config.finalize_wait = Duration::from_secs(30);
-    let running = crate::server::start(config).await.context("cannot start the service")?;
+    let running = crate::server::start(config)
+        .await
+        .context("cannot start the service")?;
     let url = running.url();
     println!("service      {url} (data in a temporary directory)");
     let result = drive(&running, &url, &data, &phone_dir, out, &inputs).await;
@@ -181,7 +187,9 @@ async fn drive(
     for input in inputs {
         match partner.upload(input).await? {
             Ok(v) => {
-                let id = v["id"].as_str().ok_or_else(|| anyhow!("upload without id"))?;
+                let id = v["id"]
+                    .as_str()
+                    .ok_or_else(|| anyhow!("upload without id"))?;
                 println!(
                     "uploaded     {} ({} bytes, {} page(s), sha256 {}…)",
                     input.name,
@@ -207,12 +215,17 @@ async fn drive(
     let action = loop {
         let ids: Vec<&str> = uploaded.iter().map(|(id, _)| id.as_str()).collect();
         let (status, v) = partner
-            .call(partner.http.post(format!("{url}/v1/sign-actions")).json(&json!({
-                "user": {"phone": PHONE},
-                "documents": ids,
-                "level": "B-T",
-                "message": "Sale agreement, please sign",
-            })))
+            .call(
+                partner
+                    .http
+                    .post(format!("{url}/v1/sign-actions"))
+                    .json(&json!({
+                        "user": {"phone": PHONE},
+                        "documents": ids,
+                        "level": "B-T",
+                        "message": "Sale agreement, please sign",
+                    })),
+            )
             .await?;
         if status == 201 {
             break v;
@@ -275,7 +288,11 @@ async fn drive(
     let deadline = Instant::now() + Duration::from_secs(60);
     let final_view = loop {
         let (_, v) = partner
-            .call(partner.http.get(format!("{url}/v1/sign-actions/{action_id}")))
+            .call(
+                partner
+                    .http
+                    .get(format!("{url}/v1/sign-actions/{action_id}")),
+            )
             .await?;
         match v["status"].as_str() {
             Some("signed") => break v,
@@ -301,13 +318,19 @@ async fn drive(
         let href = d["signed"]["href"]
             .as_str()
             .ok_or_else(|| anyhow!("{name}: no signed document"))?;
-        let r = partner.http.get(format!("{url}{href}")).bearer_auth(&partner.key).send().await?;
+        let r = partner
+            .http
+            .get(format!("{url}{href}"))
+            .bearer_auth(&partner.key)
+            .send()
+            .await?;
         if !r.status().is_success() {
             bail!("{name}: download failed with HTTP {}", r.status());
         }
         let bytes = r.bytes().await?;
         let path = out.join(output_name(name));
-        std::fs::write(&path, &bytes).with_context(|| format!("cannot write {}", path.display()))?;
+        std::fs::write(&path, &bytes)
+            .with_context(|| format!("cannot write {}", path.display()))?;
         let report = {
             let path = path.clone();
             let options = options.clone();

@@ -75,10 +75,15 @@ pub async fn authenticate(
         .db(move |s| s.device(&id))
         .await?
         .filter(|d| d.status == DeviceStatus::Active)
-        .ok_or_else(|| ApiError::unauthorized("unknown or replaced device: enroll the app again"))?;
+        .ok_or_else(|| {
+            ApiError::unauthorized("unknown or replaced device: enroll the app again")
+        })?;
     let now = svc.now();
-    let at = OffsetDateTime::parse(&headers.time, &time::format_description::well_known::Rfc3339)
-        .map_err(|_| ApiError::unauthorized("X-Device-Time is not an RFC 3339 time"))?;
+    let at = OffsetDateTime::parse(
+        &headers.time,
+        &time::format_description::well_known::Rfc3339,
+    )
+    .map_err(|_| ApiError::unauthorized("X-Device-Time is not an RFC 3339 time"))?;
     if (at - now).abs() > MAX_SKEW {
         return Err(ApiError::unauthorized(
             "X-Device-Time is more than 300 s away from the service's clock: set the phone's clock",
@@ -118,7 +123,12 @@ mod tests {
 
     #[test]
     fn message_and_signature() {
-        let m = signed_message("GET", "/v1/app/actions?wait=30", "2026-11-22T10:00:00Z", b"");
+        let m = signed_message(
+            "GET",
+            "/v1/app/actions?wait=30",
+            "2026-11-22T10:00:00Z",
+            b"",
+        );
         assert_eq!(
             String::from_utf8(m.clone()).unwrap(),
             "GET\n/v1/app/actions?wait=30\n2026-11-22T10:00:00Z\ne3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"

@@ -128,9 +128,8 @@ async fn receive(path: &Path, mut body: Body, limit: u64) -> Result<(String, u64
     let mut hasher = Sha256::new();
     let mut size: u64 = 0;
     while let Some(frame) = body.frame().await {
-        let frame = frame.map_err(|e| {
-            ApiError::bad_request(format!("the upload was interrupted: {e}"))
-        })?;
+        let frame =
+            frame.map_err(|e| ApiError::bad_request(format!("the upload was interrupted: {e}")))?;
         let Ok(data) = frame.into_data() else {
             continue;
         };

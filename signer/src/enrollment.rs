@@ -141,17 +141,16 @@ pub fn check_csr(der: &[u8]) -> Result<SubjectPublicKeyInfoOwned, ApiError> {
     let tbs = tbs_bytes(der).map_err(|e| bad(e.to_string()))?;
     let key = req.info.public_key.clone();
     check_p256(&key).map_err(|e| ApiError::unprocessable("bad_csr", e.to_string()))?;
-    let signature = req.signature.as_bytes().ok_or_else(|| {
-        ApiError::unprocessable("bad_csr", "the CSR signature has unused bits")
+    let signature = req
+        .signature
+        .as_bytes()
+        .ok_or_else(|| ApiError::unprocessable("bad_csr", "the CSR signature has unused bits"))?;
+    formats::crypto::verify_signature(&key, &req.algorithm, None, tbs, signature).map_err(|e| {
+        ApiError::unprocessable(
+            "bad_csr",
+            format!("the CSR signature does not verify with its key (proof of possession): {e}"),
+        )
     })?;
-    formats::crypto::verify_signature(&key, &req.algorithm, None, tbs, signature).map_err(
-        |e| {
-            ApiError::unprocessable(
-                "bad_csr",
-                format!("the CSR signature does not verify with its key (proof of possession): {e}"),
-            )
-        },
-    )?;
     Ok(key)
 }
 
@@ -160,7 +159,11 @@ pub fn check_csr(der: &[u8]) -> Result<SubjectPublicKeyInfoOwned, ApiError> {
 /// # Errors
 /// 404 unknown enrollment, 410 expired code, 409 closed or failed (5 wrong codes), 422
 /// `wrong_code`, 400/422 for a bad CSR or device key.
-pub async fn complete(svc: &Service, id: &str, req: CompleteRequest) -> Result<Completed, ApiError> {
+pub async fn complete(
+    svc: &Service,
+    id: &str,
+    req: CompleteRequest,
+) -> Result<Completed, ApiError> {
     let now = svc.now();
     let eid = id.to_string();
     let enrollment = svc
@@ -210,10 +213,13 @@ pub async fn complete(svc: &Service, id: &str, req: CompleteRequest) -> Result<C
         ));
     }
     let phone = enrollment.phone.clone();
-    let person = svc
-        .db(move |s| s.person(&phone))
-        .await?
-        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "unknown_person", "the person is no longer vouched for"))?;
+    let person = svc.db(move |s| s.person(&phone)).await?.ok_or_else(|| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "unknown_person",
+            "the person is no longer vouched for",
+        )
+    })?;
     let ca = svc.ca.clone();
     let certificate = tokio::task::spawn_blocking(move || ca.issue_person(&person, &signing_key))
         .await?
@@ -230,7 +236,10 @@ pub async fn complete(svc: &Service, id: &str, req: CompleteRequest) -> Result<C
     };
     let record = device.clone();
     let eid = enrollment.id.clone();
-    if !svc.db(move |s| s.complete_enrollment(&eid, &record)).await? {
+    if !svc
+        .db(move |s| s.complete_enrollment(&eid, &record))
+        .await?
+    {
         return Err(closed(EnrollmentStatus::Completed));
     }
     tracing::info!(device = %device.id, "device enrolled");

@@ -157,7 +157,11 @@ struct InFlight<'a> {
 
 impl Drop for InFlight<'_> {
     fn drop(&mut self) {
-        let mut set = self.svc.finalizing.lock().unwrap_or_else(|e| e.into_inner());
+        let mut set = self
+            .svc
+            .finalizing
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
         set.remove(&self.id);
     }
 }

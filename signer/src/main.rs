@@ -11,7 +11,11 @@ use signer::config::{Config, DEFAULT_MAX_UPLOAD_BYTES};
 use signer::domain::person::Person;
 
 #[derive(Parser)]
-#[command(name = "signer", version, about = "Qualified electronic signature service")]
+#[command(
+    name = "signer",
+    version,
+    about = "Qualified electronic signature service"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -142,8 +146,13 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             if std::env::var_os("RUST_LOG").is_some() {
                 init_logging();
             }
-            let ok = tokio::runtime::Runtime::new()?.block_on(signer::demo::run(&args.out, &args.files))?;
-            Ok(if ok { ExitCode::SUCCESS } else { ExitCode::from(1) })
+            let ok = tokio::runtime::Runtime::new()?
+                .block_on(signer::demo::run(&args.out, &args.files))?;
+            Ok(if ok {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
         }
         Command::Admin(cmd) => admin(cmd),
     }
@@ -186,7 +195,10 @@ fn admin(cmd: AdminCommand) -> anyhow::Result<ExitCode> {
         AdminCommand::AddKey { data, partner } => {
             let store = admin::open_store(&data)?;
             let key = admin::add_api_key(&store, &partner, now)?;
-            println!("{}", serde_json::json!({"partner_id": partner, "api_key": key}));
+            println!(
+                "{}",
+                serde_json::json!({"partner_id": partner, "api_key": key})
+            );
         }
         AdminCommand::Vouch {
             data,
@@ -208,7 +220,10 @@ fn admin(cmd: AdminCommand) -> anyhow::Result<ExitCode> {
         AdminCommand::AuditCheck { data } => {
             let store = admin::open_store(&data)?;
             let n = signer::store::Store::check_audit_chain(&store)?;
-            println!("audit log intact: {n} entries");
+            println!(
+                "{}",
+                serde_json::json!({"audit_log": "intact", "entries": n})
+            );
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -49,8 +49,14 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
             .await
     });
     let loops = vec![
-        tokio::spawn(crate::finalize::retry_loop(service.clone(), stopped.clone())),
-        tokio::spawn(crate::webhook::delivery_loop(service.clone(), stopped.clone())),
+        tokio::spawn(crate::finalize::retry_loop(
+            service.clone(),
+            stopped.clone(),
+        )),
+        tokio::spawn(crate::webhook::delivery_loop(
+            service.clone(),
+            stopped.clone(),
+        )),
         tokio::spawn(expiry_loop(service.clone(), stopped)),
     ];
     Ok(Running {

@@ -91,8 +91,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let outbox = FileOutbox::new(&dir.path().join(OUTBOX_FILE));
         let at = time::macros::datetime!(2026-11-22 10:00:00 UTC);
-        outbox.send("+32470000001", "Your activation code is 12345", at).unwrap();
-        outbox.send("+32470000002", "Your activation code is 54321", at).unwrap();
+        outbox
+            .send("+32470000001", "Your activation code is 12345", at)
+            .unwrap();
+        outbox
+            .send("+32470000002", "Your activation code is 54321", at)
+            .unwrap();
         let text = std::fs::read_to_string(outbox.path()).unwrap();
         let lines: Vec<serde_json::Value> = text
             .lines()

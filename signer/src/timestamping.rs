@@ -100,8 +100,7 @@ impl EmbeddedTsa {
 }
 
 fn nonce() -> Result<Int, TimestampError> {
-    let mut bytes = crate::ids::random_bytes(16)
-        .map_err(|e| TimestampError::Other(Box::new(e)))?;
+    let mut bytes = crate::ids::random_bytes(16).map_err(|e| TimestampError::Other(Box::new(e)))?;
     if let Some(first) = bytes.first_mut() {
         *first = (*first & 0x7f) | 0x01;
     }
@@ -125,7 +124,9 @@ fn classify(e: ClientError) -> TimestampError {
         ClientError::Transport { .. } => TimestampError::Unavailable {
             reason: e.to_string(),
         },
-        ClientError::HttpStatus { status, .. } if status >= 500 || status == 429 || status == 408 => {
+        ClientError::HttpStatus { status, .. }
+            if status >= 500 || status == 429 || status == 408 =>
+        {
             TimestampError::Unavailable {
                 reason: e.to_string(),
             }

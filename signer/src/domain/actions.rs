@@ -197,7 +197,10 @@ mod tests {
         let before = datetime!(2026-11-22 10:02:59 UTC);
         assert_eq!(check_open(Pending, exp, before), Ok(()));
         assert_eq!(check_open(Pending, exp, exp), Err(AnswerRejected::Expired));
-        assert_eq!(check_open(Expired, exp, before), Err(AnswerRejected::Expired));
+        assert_eq!(
+            check_open(Expired, exp, before),
+            Err(AnswerRejected::Expired)
+        );
         for s in [Finalizing, Signed, Refused, IconMismatch, Failed] {
             assert_eq!(
                 check_open(s, exp, before),

@@ -98,10 +98,22 @@ mod tests {
         let exp = datetime!(2026-11-22 10:10:00 UTC);
         let now = datetime!(2026-11-22 10:00:00 UTC);
         let p = EnrollmentStatus::Pending;
-        assert_eq!(check_code("enr_1", p, &h, exp, now, "12345"), CodeCheck::Accepted);
-        assert_eq!(check_code("enr_1", p, &h, exp, now, "12346"), CodeCheck::Wrong);
-        assert_eq!(check_code("enr_2", p, &h, exp, now, "12345"), CodeCheck::Wrong);
-        assert_eq!(check_code("enr_1", p, &h, exp, exp, "12345"), CodeCheck::Expired);
+        assert_eq!(
+            check_code("enr_1", p, &h, exp, now, "12345"),
+            CodeCheck::Accepted
+        );
+        assert_eq!(
+            check_code("enr_1", p, &h, exp, now, "12346"),
+            CodeCheck::Wrong
+        );
+        assert_eq!(
+            check_code("enr_2", p, &h, exp, now, "12345"),
+            CodeCheck::Wrong
+        );
+        assert_eq!(
+            check_code("enr_1", p, &h, exp, exp, "12345"),
+            CodeCheck::Expired
+        );
         assert_eq!(
             check_code("enr_1", EnrollmentStatus::Failed, &h, exp, now, "12345"),
             CodeCheck::Closed

@@ -5,9 +5,9 @@ use crate::ids::{random_below, RandomError};
 
 /// Every icon name; short, distinct, easy to draw and to say.
 pub const ICONS: &[&str] = &[
-    "anchor", "apple", "bell", "bicycle", "bird", "boat", "book", "cat", "clock", "cloud",
-    "dog", "fish", "flower", "guitar", "hat", "heart", "house", "key", "leaf", "moon",
-    "mountain", "star", "sun", "tree", "umbrella",
+    "anchor", "apple", "bell", "bicycle", "bird", "boat", "book", "cat", "clock", "cloud", "dog",
+    "fish", "flower", "guitar", "hat", "heart", "house", "key", "leaf", "moon", "mountain", "star",
+    "sun", "tree", "umbrella",
 ];
 
 /// How many icons the app shows.

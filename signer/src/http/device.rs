@@ -2,10 +2,10 @@
 
 use std::time::Duration;
 
+use axum::body::Bytes;
 use axum::extract::{FromRequest, Path, Request, State as AxumState};
 use axum::http::StatusCode;
 use axum::Json;
-use axum::body::Bytes;
 use serde::Serialize;
 
 use super::extract::parse_json;

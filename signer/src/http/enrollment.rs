@@ -14,7 +14,10 @@ pub async fn start(
     AxumState(svc): AxumState<State>,
     ApiJson(req): ApiJson<StartRequest>,
 ) -> Result<(StatusCode, Json<Started>), ApiError> {
-    Ok((StatusCode::CREATED, Json(enrollment::start(&svc, req).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(enrollment::start(&svc, req).await?),
+    ))
 }
 
 /// `POST /v1/app/enrollments/{id}/complete`.

@@ -19,7 +19,8 @@ pub struct ApiJson<T>(pub T);
 /// # Errors
 /// 400 `bad_request`.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    serde_json::from_slice(bytes).map_err(|e| ApiError::bad_request(format!("malformed JSON body: {e}")))
+    serde_json::from_slice(bytes)
+        .map_err(|e| ApiError::bad_request(format!("malformed JSON body: {e}")))
 }
 
 impl<T: DeserializeOwned> FromRequest<State> for ApiJson<T> {
@@ -40,7 +41,9 @@ impl<T: DeserializeOwned> FromRequest<State> for ApiJson<T> {
         let limit = state.config.max_json_bytes;
         let bytes = axum::body::to_bytes(req.into_body(), limit)
             .await
-            .map_err(|_| ApiError::too_large(format!("JSON bodies are limited to {limit} bytes")))?;
+            .map_err(|_| {
+                ApiError::too_large(format!("JSON bodies are limited to {limit} bytes"))
+            })?;
         Ok(Self(parse_json(&bytes)?))
     }
 }

@@ -109,15 +109,13 @@ pub fn app(svc: State) -> Router {
                 .load_shed()
                 .concurrency_limit(config.max_concurrent_requests),
         )
-        .layer(
-            TraceLayer::new_for_http().make_span_with(|req: &Request| {
-                let matched = req
-                    .extensions()
-                    .get::<MatchedPath>()
-                    .map_or("-", MatchedPath::as_str);
-                tracing::info_span!("request", method = %req.method(), route = matched)
-            }),
-        )
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
+            let matched = req
+                .extensions()
+                .get::<MatchedPath>()
+                .map_or("-", MatchedPath::as_str);
+            tracing::info_span!("request", method = %req.method(), route = matched)
+        }))
         .with_state(svc)
 }
 

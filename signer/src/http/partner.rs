@@ -134,7 +134,10 @@ pub async fn get_signed_document(
         _ => {
             return Err(ApiError::conflict(
                 "not_signed",
-                format!("the sign action is {}: no signed document yet", action.status),
+                format!(
+                    "the sign action is {}: no signed document yet",
+                    action.status
+                ),
             ))
         }
     };
@@ -144,7 +147,13 @@ pub async fn get_signed_document(
         .map_err(|e| ApiError::internal(&e))?;
     let filename: String = signed_name(&doc.document.name)
         .chars()
-        .map(|c| if c.is_ascii_graphic() && c != '"' && c != '\\' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_graphic() && c != '"' && c != '\\' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     let body = Body::from_stream(tokio_util::io::ReaderStream::new(file));
     Ok((
@@ -155,7 +164,10 @@ pub async fn get_signed_document(
                 header::CONTENT_DISPOSITION,
                 format!("attachment; filename=\"{filename}\""),
             ),
-            (header::HeaderName::from_static("x-content-sha256"), signed.sha256.clone()),
+            (
+                header::HeaderName::from_static("x-content-sha256"),
+                signed.sha256.clone(),
+            ),
         ],
         body,
     )

@@ -54,7 +54,9 @@ pub async fn switch_tsa(
     if req.available {
         // finish what waited for the TSA now, not at the next backoff
         let now = svc.now();
-        let ids = svc.db(move |s| s.due_finalizations(now + time::Duration::hours(1))).await?;
+        let ids = svc
+            .db(move |s| s.due_finalizations(now + time::Duration::hours(1)))
+            .await?;
         for id in ids {
             crate::finalize::finalize(svc.clone(), id).await;
         }

@@ -24,14 +24,17 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> StoreError + '_ {
 
 /// Whether `s` is a lower-case hex SHA-256 (so it is safe in a path).
 fn is_sha256_hex(s: &str) -> bool {
-    s.len() == 64 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    s.len() == 64
+        && s.bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 /// Whether `s` is one of our identifiers (so it is safe in a path).
 fn is_safe_id(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 64
-        && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
 impl Files {
@@ -173,9 +176,7 @@ mod tests {
         assert!(files.signed("act_1", "../x").is_err());
         let out = files.signed("act_1", "doc_1").unwrap();
         files
-            .write_atomically::<StoreError>(&out, |f| {
-                f.write_all(b"x").map_err(io(Path::new("x")))
-            })
+            .write_atomically::<StoreError>(&out, |f| f.write_all(b"x").map_err(io(Path::new("x"))))
             .unwrap();
         assert_eq!(fs::read(&out).unwrap(), b"x");
     }

@@ -153,7 +153,8 @@ pub fn migrate(conn: &mut Connection) -> Result<u32, StoreError> {
     for (i, migration) in MIGRATIONS.iter().enumerate().skip(current as usize) {
         let version = i as u32 + 1;
         let tx = conn.transaction().map_err(sql("starting a migration"))?;
-        tx.execute_batch(migration).map_err(sql("applying a migration"))?;
+        tx.execute_batch(migration)
+            .map_err(sql("applying a migration"))?;
         tx.execute(
             "INSERT INTO schema_migrations (version, applied_at) VALUES (?1, ?2)",
             rusqlite::params![

@@ -244,10 +244,12 @@ fn read_action(conn: &Connection, row: ActionRow) -> Result<Action, StoreError> 
             Ok(ActionDocument {
                 prepared: r.get(0)?,
                 signature: r.get(1)?,
-                signed: signed_sha256.zip(signed_size).map(|(sha256, size)| SignedOutput {
-                    sha256,
-                    size: size.max(0) as u64,
-                }),
+                signed: signed_sha256
+                    .zip(signed_size)
+                    .map(|(sha256, size)| SignedOutput {
+                        sha256,
+                        size: size.max(0) as u64,
+                    }),
                 document: document_row(r, 4)?,
             })
         })
@@ -369,7 +371,9 @@ impl Store for SqliteStore {
     fn partners(&self) -> Result<Vec<Partner>, StoreError> {
         let conn = self.lock();
         let mut stmt = conn
-            .prepare("SELECT id, name, webhook_secret, created_at FROM partners ORDER BY created_at")
+            .prepare(
+                "SELECT id, name, webhook_secret, created_at FROM partners ORDER BY created_at",
+            )
             .map_err(sql("listing partners"))?;
         let rows = stmt
             .query_map([], partner_row)
@@ -456,18 +460,20 @@ impl Store for SqliteStore {
             )
             .optional()
             .map_err(sql("reading an enrollment"))?;
-        row.map(|(id, phone, code_hash, status, wrong_codes, created, expires)| {
-            Ok(Enrollment {
-                id,
-                phone,
-                code_hash,
-                status: EnrollmentStatus::parse(&status)
-                    .ok_or_else(|| corrupt("enrollment status", &status))?,
-                wrong_codes,
-                created_at: from_millis(created),
-                expires_at: from_millis(expires),
-            })
-        })
+        row.map(
+            |(id, phone, code_hash, status, wrong_codes, created, expires)| {
+                Ok(Enrollment {
+                    id,
+                    phone,
+                    code_hash,
+                    status: EnrollmentStatus::parse(&status)
+                        .ok_or_else(|| corrupt("enrollment status", &status))?,
+                    wrong_codes,
+                    created_at: from_millis(created),
+                    expires_at: from_millis(expires),
+                })
+            },
+        )
         .transpose()
     }
 
@@ -657,7 +663,11 @@ impl Store for SqliteStore {
     fn action(&self, id: &str) -> Result<Option<Action>, StoreError> {
         let conn = self.lock();
         let row = conn
-            .query_row(&format!("{ACTION_SELECT} WHERE a.id = ?1"), [id], action_row)
+            .query_row(
+                &format!("{ACTION_SELECT} WHERE a.id = ?1"),
+                [id],
+                action_row,
+            )
             .optional()
             .map_err(sql("reading an action"))?;
         row.map(|row| read_action(&conn, row)).transpose()
@@ -911,7 +921,10 @@ impl Store for SqliteStore {
             if prev_hash != prev
                 || hash != audit_hash(&prev, at, &action_id, &event, detail.as_deref())
             {
-                return Err(corrupt("audit log", format!("the chain breaks at entry {seq}")));
+                return Err(corrupt(
+                    "audit log",
+                    format!("the chain breaks at entry {seq}"),
+                ));
             }
             prev = hash;
             n += 1;
@@ -1025,7 +1038,12 @@ mod tests {
             .end_pending("act_1", ActionStatus::Refused, t, None)
             .unwrap());
         assert!(!s
-            .end_pending("act_1", ActionStatus::Expired, T0 + Duration::hours(1), None)
+            .end_pending(
+                "act_1",
+                ActionStatus::Expired,
+                T0 + Duration::hours(1),
+                None
+            )
             .unwrap());
         let a = s.action("act_1").unwrap().unwrap();
         assert_eq!(a.status, ActionStatus::Finalizing);
@@ -1034,7 +1052,10 @@ mod tests {
         s.finalize_failed("act_1", t + Duration::seconds(5), "tsa down")
             .unwrap();
         assert!(s.due_finalizations(t).unwrap().is_empty());
-        assert_eq!(s.due_finalizations(t + Duration::seconds(5)).unwrap().len(), 1);
+        assert_eq!(
+            s.due_finalizations(t + Duration::seconds(5)).unwrap().len(),
+            1
+        );
         assert!(s
             .end_finalizing("act_1", ActionStatus::Signed, t, None)
             .unwrap());
@@ -1123,7 +1144,10 @@ mod tests {
         };
         assert!(s.complete_enrollment("enr_3", &d2).unwrap());
         assert!(!s.complete_enrollment("enr_3", &d2).unwrap());
-        assert_eq!(s.active_device("+32470000001").unwrap().unwrap().id, "dev_2");
+        assert_eq!(
+            s.active_device("+32470000001").unwrap().unwrap().id,
+            "dev_2"
+        );
         assert_eq!(
             s.device("dev_1").unwrap().unwrap().status,
             DeviceStatus::Revoked
