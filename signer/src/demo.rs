@@ -32,10 +32,10 @@ const PHONE: &str = "+32470000001";
 /// Their personal code (known only to the simulated phone).
 const PERSONAL_CODE: &str = "73914";
 
-/// An input file: its name and bytes.
+/// An input file: its name and bytes, or why it could not be read.
 struct Input {
     name: String,
-    bytes: Vec<u8>,
+    bytes: Result<Vec<u8>, String>,
 }
 
 fn default_inputs() -> Vec<Input> {
@@ -47,25 +47,23 @@ fn default_inputs() -> Vec<Input> {
     .into_iter()
     .map(|(name, embedded)| Input {
         name: name.to_string(),
-        bytes: std::fs::read(dir.join(name)).unwrap_or_else(|_| embedded.to_vec()),
+        bytes: Ok(std::fs::read(dir.join(name)).unwrap_or_else(|_| embedded.to_vec())),
     })
     .collect()
 }
 
-fn read_inputs(files: &[PathBuf]) -> anyhow::Result<Vec<Input>> {
+fn read_inputs(files: &[PathBuf]) -> Vec<Input> {
     if files.is_empty() {
-        return Ok(default_inputs());
+        return default_inputs();
     }
     files
         .iter()
-        .map(|f| {
-            Ok(Input {
-                name: f.file_name().map_or_else(
-                    || "document.pdf".into(),
-                    |n| n.to_string_lossy().into_owned(),
-                ),
-                bytes: std::fs::read(f).with_context(|| format!("cannot read {}", f.display()))?,
-            })
+        .map(|f| Input {
+            name: f.file_name().map_or_else(
+                || "document.pdf".into(),
+                |n| n.to_string_lossy().into_owned(),
+            ),
+            bytes: std::fs::read(f).map_err(|e| format!("cannot read {}: {e}", f.display())),
         })
         .collect()
 }
@@ -92,13 +90,17 @@ impl Partner {
     }
 
     async fn upload(&self, input: &Input) -> anyhow::Result<Result<Value, String>> {
+        let bytes = match &input.bytes {
+            Ok(b) => b.clone(),
+            Err(reason) => return Ok(Err(reason.clone())),
+        };
         let (status, v) = self
             .call(
                 self.http
                     .post(format!("{}/v1/documents", self.url))
                     .query(&[("name", &input.name)])
                     .header(reqwest::header::CONTENT_TYPE, "application/pdf")
-                    .body(input.bytes.clone()),
+                    .body(bytes),
             )
             .await?;
         Ok(if status == 201 {
@@ -122,7 +124,7 @@ fn message_of(v: &Value) -> String {
 /// When the demo itself cannot run (no service, no app, I/O on `out`).
 pub async fn run(out: &Path, files: &[PathBuf]) -> anyhow::Result<bool> {
     let started = Instant::now();
-    let inputs = read_inputs(files)?;
+    let inputs = read_inputs(files);
     let work = tempfile::tempdir().context("cannot create a temporary directory")?;
     let data = work.path().join("service");
     let phone_dir = work.path().join("phone");
@@ -395,6 +397,8 @@ mod tests {
         assert_eq!(output_name("contract.pdf"), "contract.signed.pdf");
         let d = default_inputs();
         assert_eq!(d.len(), 2);
-        assert!(d.iter().all(|i| i.bytes.starts_with(b"%PDF-")));
+        assert!(d
+            .iter()
+            .all(|i| i.bytes.as_ref().unwrap().starts_with(b"%PDF-")));
     }
 }
