@@ -659,7 +659,13 @@ pub async fn confirm(
     }
     let signatures = check_signatures(&action, &req.signatures)?;
     let aid = action.id.clone();
-    if !svc.db(move |s| s.confirm(&aid, now, &signatures)).await? {
+    // the inline attempt below has `finalize_wait`; the retry loop takes over after that
+    let retry_at =
+        now + time::Duration::try_from(svc.config.finalize_wait).unwrap_or(time::Duration::MINUTE);
+    if !svc
+        .db(move |s| s.confirm(&aid, now, retry_at, &signatures))
+        .await?
+    {
         return Err(lost_race(svc, id).await);
     }
     tracing::info!(action = %action.id, "sign action confirmed");

@@ -237,10 +237,17 @@ fn retry_later(svc: &Service, id: &str, reason: &str) -> Result<ActionStatus, St
 }
 
 /// Finishes the actions left `finalizing` (at start-up, after a crash, after a TSA outage),
-/// each when its retry is due, until `stop` fires.
+/// each when its retry is due, until `stop` fires. The first pass, at start-up, takes every
+/// one of them at once.
 pub async fn retry_loop(svc: Arc<Service>, mut stop: tokio::sync::watch::Receiver<bool>) {
+    let mut first = true;
     loop {
-        let now = svc.now();
+        let now = if std::mem::take(&mut first) {
+            time::OffsetDateTime::from_unix_timestamp(i64::from(i32::MAX))
+                .unwrap_or_else(|_| svc.now())
+        } else {
+            svc.now()
+        };
         let due = svc.db(move |s| s.due_finalizations(now)).await;
         match due {
             Ok(ids) => {

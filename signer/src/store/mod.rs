@@ -290,11 +290,13 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         reason: Option<&str>,
     ) -> Result<bool, StoreError>;
     /// Confirms a pending, unexpired action with the signature value of each document
-    /// (`pending → finalizing`); `false` if another outcome came first.
+    /// (`pending → finalizing`); the retry loop takes it from `retry_at` on if nothing
+    /// finished it before. `false` if another outcome came first.
     fn confirm(
         &self,
         id: &str,
         now: OffsetDateTime,
+        retry_at: OffsetDateTime,
         signatures: &[(String, Vec<u8>)],
     ) -> Result<bool, StoreError>;
     /// Records the signed PDF of one document of a finalizing action.

@@ -732,14 +732,15 @@ impl Store for SqliteStore {
         &self,
         id: &str,
         now: OffsetDateTime,
+        retry_at: OffsetDateTime,
         signatures: &[(String, Vec<u8>)],
     ) -> Result<bool, StoreError> {
         self.with_tx("confirming an action", |tx| {
             let n = tx
                 .execute(
-                    "UPDATE actions SET status = 'finalizing', confirmed_at = ?2, next_attempt_at = ?2
+                    "UPDATE actions SET status = 'finalizing', confirmed_at = ?2, next_attempt_at = ?3
                      WHERE id = ?1 AND status = 'pending' AND expires_at > ?2",
-                    params![id, to_millis(now)],
+                    params![id, to_millis(now), to_millis(retry_at)],
                 )
                 .map_err(sql("confirming an action"))?;
             if n != 1 {
@@ -1032,8 +1033,8 @@ mod tests {
         let (s, _) = store_with_action();
         let t = T0 + Duration::seconds(10);
         let sigs = vec![("doc_1".to_string(), vec![9u8; 70])];
-        assert!(s.confirm("act_1", t, &sigs).unwrap());
-        assert!(!s.confirm("act_1", t, &sigs).unwrap());
+        assert!(s.confirm("act_1", t, t, &sigs).unwrap());
+        assert!(!s.confirm("act_1", t, t, &sigs).unwrap());
         assert!(!s
             .end_pending("act_1", ActionStatus::Refused, t, None)
             .unwrap());
@@ -1073,7 +1074,7 @@ mod tests {
         assert!(!s
             .end_pending("act_1", ActionStatus::Refused, late, None)
             .unwrap());
-        assert!(!s.confirm("act_1", late, &[]).unwrap());
+        assert!(!s.confirm("act_1", late, late, &[]).unwrap());
         // too early to expire
         assert!(!s
             .end_pending("act_1", ActionStatus::Expired, T0, None)
