@@ -1,0 +1,1 @@
+//! Client: to be written.
