@@ -511,9 +511,16 @@ mod tests {
             check_certificate(&cert),
             Err(IdentityError::ExtendedKeyUsageNotCritical)
         ));
-        let root = chain.root;
         assert!(matches!(
-            check_certificate(&root),
+            check_certificate(&chain.root),
+            Err(IdentityError::KeyUsage)
+        ));
+        let mut no_eku = chain.identity.certificate.clone();
+        if let Some(exts) = no_eku.tbs_certificate.extensions.as_mut() {
+            exts.retain(|e| e.extn_id != const_oid::db::rfc5280::ID_CE_EXT_KEY_USAGE);
+        }
+        assert!(matches!(
+            check_certificate(&no_eku),
             Err(IdentityError::NoExtendedKeyUsage)
         ));
     }
