@@ -82,3 +82,24 @@ pub const QCS_QC_TYPE: Oid = Oid::new_unwrap("0.4.0.1862.1.6");
 pub const QCT_ESIGN: Oid = Oid::new_unwrap("0.4.0.1862.1.6.1");
 /// QCP-n-qscd certificate policy, ETSI EN 319 411-2.
 pub const QCP_N_QSCD: Oid = Oid::new_unwrap("0.4.0.194112.1.2");
+
+/// esi4-qcStatement-2 QcLimitValue, ETSI EN 319 412-5.
+pub const QCS_QC_LIMIT_VALUE: Oid = Oid::new_unwrap("0.4.0.1862.1.2");
+/// esi4-qcStatement-3 QcRetentionPeriod, ETSI EN 319 412-5.
+pub const QCS_QC_RETENTION_PERIOD: Oid = Oid::new_unwrap("0.4.0.1862.1.3");
+/// esi4-qcStatement-5 QcPDS, ETSI EN 319 412-5.
+pub const QCS_QC_PDS: Oid = Oid::new_unwrap("0.4.0.1862.1.5");
+/// esi4-qcStatement-7 QcCClegislation, ETSI EN 319 412-5.
+pub const QCS_QC_CC_LEGISLATION: Oid = Oid::new_unwrap("0.4.0.1862.1.7");
+/// id-etsi-qct-eseal, ETSI EN 319 412-5.
+pub const QCT_ESEAL: Oid = Oid::new_unwrap("0.4.0.1862.1.6.2");
+/// id-etsi-qct-web, ETSI EN 319 412-5.
+pub const QCT_WEB: Oid = Oid::new_unwrap("0.4.0.1862.1.6.3");
+/// id-ce-expiredCertsOnCRL, X.509 (2019) §9.6.2.9 / RFC 5280 errata: the CRL keeps
+/// revoked certificates after they expire.
+pub const CE_EXPIRED_CERTS_ON_CRL: Oid = Oid::new_unwrap("2.5.29.60");
+
+/// id-ri-ocsp-response, RFC 5940 §4.1 (an OCSP response in RevocationInfoChoices).
+pub const ID_RI_OCSP_RESPONSE: Oid = Oid::new_unwrap("1.3.6.1.5.5.7.16.2");
+/// id-ce-subjectKeyIdentifier, RFC 5280 §4.2.1.2.
+pub const SUBJECT_KEY_IDENTIFIER: Oid = Oid::new_unwrap("2.5.29.14");
