@@ -207,7 +207,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut c = config(dir.path());
         c.key = Some(dir.path().join("k.pem"));
-        assert!(matches!(load_identity(&c), Err(ConfigError::KeyAndCertTogether)));
+        assert!(matches!(
+            load_identity(&c),
+            Err(ConfigError::KeyAndCertTogether)
+        ));
     }
 
     #[test]

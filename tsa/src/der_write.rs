@@ -75,7 +75,10 @@ mod tests {
         let b = 300u16.to_der().unwrap();
         let c = 1u8.to_der().unwrap();
         let ours = set_of(tag::SET, vec![&b, &a, &c]);
-        let theirs = SetOfVec::try_from(vec![5u16, 300, 1]).unwrap().to_der().unwrap();
+        let theirs = SetOfVec::try_from(vec![5u16, 300, 1])
+            .unwrap()
+            .to_der()
+            .unwrap();
         assert_eq!(ours, theirs);
     }
 }

@@ -142,11 +142,12 @@ pub fn load_or_create(dir: &Path) -> Result<(TsaIdentity, DevChainStatus), DevCh
         let key_pem = read_text(&key_path)?;
         let key = SigningKey::from_pkcs8_pem(&key_pem)?;
         let cert_pem = read_text(&cert_path)?;
-        let certificate =
-            Certificate::from_pem(cert_pem.as_bytes()).map_err(|source| DevChainError::Certificate {
+        let certificate = Certificate::from_pem(cert_pem.as_bytes()).map_err(|source| {
+            DevChainError::Certificate {
                 path: cert_path.clone(),
                 source,
-            })?;
+            }
+        })?;
         return Ok((
             TsaIdentity {
                 key,
@@ -163,7 +164,11 @@ pub fn load_or_create(dir: &Path) -> Result<(TsaIdentity, DevChainStatus), DevCh
     let chain = generate()?;
     let pem = |c: &Certificate| c.to_pem(LineEnding::LF).map_err(PkiError::from);
     write_file(&dir.join(ROOT_FILE), pem(&chain.root)?.as_bytes(), false)?;
-    write_file(&cert_path, pem(&chain.identity.certificate)?.as_bytes(), false)?;
+    write_file(
+        &cert_path,
+        pem(&chain.identity.certificate)?.as_bytes(),
+        false,
+    )?;
     write_file(&key_path, chain.tsa_key_pkcs8.to_pem()?.as_bytes(), true)?;
     Ok((chain.identity, DevChainStatus::Created))
 }

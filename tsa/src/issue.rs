@@ -16,7 +16,7 @@ use der::{
 };
 use formats::{
     oids,
-    pki::{issue::rfc5280_time, EssCertIdV2, KeyAlgorithm, PkiError, SigningCertificateV2, SigningKey},
+    pki::{issue::rfc5280_time, signing_certificate_v2, KeyAlgorithm, PkiError, SigningKey},
 };
 use spki::AlgorithmIdentifierOwned;
 use x509_cert::{
@@ -44,7 +44,10 @@ pub struct TsaIdentity {
 impl std::fmt::Debug for TsaIdentity {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TsaIdentity")
-            .field("subject", &self.certificate.tbs_certificate.subject.to_string())
+            .field(
+                "subject",
+                &self.certificate.tbs_certificate.subject.to_string(),
+            )
             .field("chain", &self.chain.len())
             .finish_non_exhaustive()
     }
@@ -196,10 +199,7 @@ impl TokenIssuer {
         }
         .to_der()?;
         let attr_content_type = attribute(oids::ID_CONTENT_TYPE, &oids::ID_CT_TST_INFO.to_der()?)?;
-        let signing_certificate = SigningCertificateV2 {
-            certs: vec![EssCertIdV2::sha256(&certificate, &certificate_der)?],
-            policies: None,
-        };
+        let signing_certificate = signing_certificate_v2(&certificate, &certificate_der)?;
         let attr_signing_certificate = attribute(
             oids::ID_AA_SIGNING_CERTIFICATE_V2,
             &signing_certificate.to_der()?,
@@ -337,7 +337,8 @@ impl TokenIssuer {
             ],
         );
         let mut token = Vec::with_capacity(signed_data.len() + 24);
-        let inner_len = ID_SIGNED_DATA_DER.len() + header_len(signed_data.len()) + signed_data.len();
+        let inner_len =
+            ID_SIGNED_DATA_DER.len() + header_len(signed_data.len()) + signed_data.len();
         push_header(&mut token, tag::SEQUENCE, inner_len);
         token.extend_from_slice(&ID_SIGNED_DATA_DER);
         push_header(&mut token, tag::CONTEXT_0, signed_data.len());
@@ -368,12 +369,15 @@ fn header_len(len: usize) -> usize {
 /// `Attribute ::= SEQUENCE { attrType OID, attrValues SET OF AttributeValue }` with one value.
 fn attribute(oid: ObjectIdentifier, value_der: &[u8]) -> der::Result<Vec<u8>> {
     let oid_der = oid.to_der()?;
-    Ok(tlv(tag::SEQUENCE, &[&oid_der, &tlv(tag::SET, &[value_der])]))
+    Ok(tlv(
+        tag::SEQUENCE,
+        &[&oid_der, &tlv(tag::SET, &[value_der])],
+    ))
 }
 
 /// RFC 3161 §2.3: exactly one extendedKeyUsage, critical, with only id-kp-timeStamping;
 /// keyUsage (if present) allows digitalSignature or nonRepudiation.
-fn check_certificate(certificate: &Certificate) -> Result<(), IdentityError> {
+pub(crate) fn check_certificate(certificate: &Certificate) -> Result<(), IdentityError> {
     let mut eku_seen = false;
     for ext in certificate.tbs_certificate.extensions.iter().flatten() {
         if ext.extn_id == const_oid::db::rfc5280::ID_CE_EXT_KEY_USAGE {
@@ -489,11 +493,15 @@ mod tests {
                 .iter()
                 .find(|a| a.oid == oids::ID_AA_SIGNING_CERTIFICATE_V2)
                 .unwrap();
-            let scv2: SigningCertificateV2 = scv2.values.get(0).unwrap().decode_as().unwrap();
-            let cert_der = issuer.certificate().to_der().unwrap();
+            let scv2: formats::cms::ess::SigningCertificateV2 =
+                scv2.values.get(0).unwrap().decode_as().unwrap();
             assert_eq!(
-                scv2.certs[0].matches_sha256(issuer.certificate(), &cert_der),
-                Some(true)
+                formats::cms::ess::check_signing_certificate(
+                    Ok(Some(scv2)),
+                    Ok(None),
+                    issuer.certificate()
+                ),
+                formats::cms::EssCheck::Match { v2: true }
             );
         }
     }

@@ -101,9 +101,17 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         DurabilityArg::Normal => Durability::Normal,
     };
     let (authority, source) = TimeStampAuthority::open(&config).with_context(|| {
-        format!("cannot start the TSA with data directory {}", config.data_dir.display())
+        format!(
+            "cannot start the TSA with data directory {}",
+            config.data_dir.display()
+        )
     })?;
-    let subject = authority.issuer().certificate().tbs_certificate.subject.to_string();
+    let subject = authority
+        .issuer()
+        .certificate()
+        .tbs_certificate
+        .subject
+        .to_string();
     match source {
         IdentitySource::Configured => tracing::info!(%subject, "TSA certificate loaded"),
         IdentitySource::DevChainCreated => tracing::warn!(

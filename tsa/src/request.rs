@@ -162,7 +162,10 @@ impl fmt::Display for Rejection {
                 "imprint algorithm {oid} is not accepted; use SHA-256, SHA-384 or SHA-512"
             ),
             Self::AlgorithmParameters { oid } => {
-                write!(f, "imprint algorithm {oid} must have absent or NULL parameters")
+                write!(
+                    f,
+                    "imprint algorithm {oid} must have absent or NULL parameters"
+                )
             }
             Self::ImprintLength { algorithm, found } => write!(
                 f,
@@ -263,13 +266,20 @@ mod tests {
         let req = parse_request(&der, &policies()).unwrap();
         assert_eq!(req.algorithm, ImprintAlgorithm::Sha256);
         assert_eq!(req.imprint(), ImprintAlgorithm::Sha256.digest(b"abc"));
-        assert_eq!(req.nonce.unwrap().as_bytes(), hex::decode("314CFCE4E0651827").unwrap());
+        assert_eq!(
+            req.nonce.unwrap().as_bytes(),
+            hex::decode("314CFCE4E0651827").unwrap()
+        );
         assert!(!req.cert_req);
     }
 
     #[test]
     fn each_accepted_algorithm() {
-        for alg in [ImprintAlgorithm::Sha256, ImprintAlgorithm::Sha384, ImprintAlgorithm::Sha512] {
+        for alg in [
+            ImprintAlgorithm::Sha256,
+            ImprintAlgorithm::Sha384,
+            ImprintAlgorithm::Sha512,
+        ] {
             let der = encode_request(alg, &alg.digest(b"x"), None, Some(POLICY), true).unwrap();
             let req = parse_request(&der, &policies()).unwrap();
             assert_eq!(req.algorithm, alg);
@@ -281,7 +291,10 @@ mod tests {
         TimeStampReq {
             version: x509_tsp::TspVersion::V1,
             message_imprint: MessageImprint {
-                hash_algorithm: spki::AlgorithmIdentifier { oid, parameters: None },
+                hash_algorithm: spki::AlgorithmIdentifier {
+                    oid,
+                    parameters: None,
+                },
                 hashed_message: der::asn1::OctetString::new(vec![7; len]).unwrap(),
             },
             req_policy: None,
@@ -299,7 +312,10 @@ mod tests {
             (b"garbage".to_vec(), FailureInfo::BadDataFormat),
             (vec![], FailureInfo::BadDataFormat),
             (with_oid(oids::SHA1, 20), FailureInfo::BadAlg),
-            (with_oid(ObjectIdentifier::new_unwrap("1.2.3.4"), 32), FailureInfo::BadAlg),
+            (
+                with_oid(ObjectIdentifier::new_unwrap("1.2.3.4"), 32),
+                FailureInfo::BadAlg,
+            ),
             (with_oid(oids::SHA256, 31), FailureInfo::BadDataFormat),
             (with_oid(oids::SHA512, 32), FailureInfo::BadDataFormat),
             (

@@ -218,7 +218,10 @@ impl TimeStampResp {
     /// # Errors
     /// Only if re-encoding the header fails (not for decoded input).
     pub fn token_der(&self) -> der::Result<Option<Vec<u8>>> {
-        self.time_stamp_token.as_ref().map(Encode::to_der).transpose()
+        self.time_stamp_token
+            .as_ref()
+            .map(Encode::to_der)
+            .transpose()
     }
 }
 
@@ -288,7 +291,10 @@ mod tests {
         let enc = |f| fail_info_bits(&[f]).unwrap().to_der().unwrap();
         assert_eq!(enc(FailureInfo::BadAlg), [0x03, 0x02, 0x07, 0x80]);
         assert_eq!(enc(FailureInfo::BadDataFormat), [0x03, 0x02, 0x02, 0x04]);
-        assert_eq!(enc(FailureInfo::UnacceptedPolicy), [0x03, 0x03, 0x00, 0x00, 0x01]);
+        assert_eq!(
+            enc(FailureInfo::UnacceptedPolicy),
+            [0x03, 0x03, 0x00, 0x00, 0x01]
+        );
         assert_eq!(
             enc(FailureInfo::SystemFailure),
             [0x03, 0x05, 0x06, 0x00, 0x00, 0x00, 0x40]
@@ -327,7 +333,13 @@ mod tests {
 
     #[test]
     fn garbage_is_an_error() {
-        for junk in [&b""[..], b"\x30", b"\x30\x00", b"\x30\x03\x02\x01", &[0xa0; 10]] {
+        for junk in [
+            &b""[..],
+            b"\x30",
+            b"\x30\x00",
+            b"\x30\x03\x02\x01",
+            &[0xa0; 10],
+        ] {
             assert!(TimeStampResp::from_der(junk).is_err());
         }
     }

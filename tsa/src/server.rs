@@ -170,7 +170,10 @@ async fn timestamp(State(state): State<AppState>, request: Request) -> Response 
     };
     (
         status,
-        [(header::CONTENT_TYPE, HeaderValue::from_static(REPLY_MEDIA_TYPE))],
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(REPLY_MEDIA_TYPE),
+        )],
         reply.der,
     )
         .into_response()
@@ -234,7 +237,11 @@ mod tests {
         let issuer = TokenIssuer::new(chain.identity, IssuerOptions::new(DEFAULT_POLICY)).unwrap();
         let store = Store::open(&dir.join("t.sqlite"), StoreOptions::default()).unwrap();
         AppState {
-            authority: Arc::new(TimeStampAuthority::new(issuer, store, Arc::new(SystemClock))),
+            authority: Arc::new(TimeStampAuthority::new(
+                issuer,
+                store,
+                Arc::new(SystemClock),
+            )),
         }
     }
 
@@ -266,7 +273,12 @@ mod tests {
         assert_eq!(resp.status.status(), PkiStatus::Granted);
         assert!(resp.time_stamp_token.is_some());
 
-        let (status, body) = post(app.clone(), "Application/TimeStamp-Query; x=1", b"junk".to_vec()).await;
+        let (status, body) = post(
+            app.clone(),
+            "Application/TimeStamp-Query; x=1",
+            b"junk".to_vec(),
+        )
+        .await;
         assert_eq!(status, StatusCode::OK);
         let resp = TimeStampResp::from_der_bytes(&body).unwrap();
         assert_eq!(resp.status.failures(), vec![FailureInfo::BadDataFormat]);

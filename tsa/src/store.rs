@@ -278,7 +278,9 @@ impl Store {
         let conn = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
             .map_err(sqlite("open read-only"))?;
         let mut stmt = conn
-            .prepare("SELECT serial, gen_time, hash_alg, imprint, policy FROM tokens ORDER BY serial")
+            .prepare(
+                "SELECT serial, gen_time, hash_alg, imprint, policy FROM tokens ORDER BY serial",
+            )
             .map_err(sqlite("prepare read"))?;
         let rows = stmt
             .query_map([], |row| {
@@ -291,7 +293,8 @@ impl Store {
                 })
             })
             .map_err(sqlite("read"))?;
-        rows.collect::<Result<Vec<_>, _>>().map_err(sqlite("read row"))
+        rows.collect::<Result<Vec<_>, _>>()
+            .map_err(sqlite("read row"))
     }
 }
 
@@ -581,7 +584,10 @@ mod tests {
         let conn = Connection::open(&path).unwrap();
         assert!(conn.execute("UPDATE tokens SET policy = 'x'", []).is_err());
         assert!(conn.execute("DELETE FROM tokens", []).is_err());
-        assert!(matches!(store.record(record(2)).await, Err(StoreError::Closed)));
+        assert!(matches!(
+            store.record(record(2)).await,
+            Err(StoreError::Closed)
+        ));
     }
 
     #[tokio::test]
