@@ -359,7 +359,6 @@ mod tests {
         let der = hex::decode(OPENSSL_QUERY).unwrap();
         assert!(parse_request(&der, &policies()).is_ok());
         let hex_bad = OPENSSL_QUERY
-            .replacen("3041", "3041", 1)
             .replacen("30400201013031300D0609", "30410201013032300E0609", 1)
             .replacen("0105000420", "010201000420", 1);
         let bad = hex::decode(hex_bad).unwrap();
