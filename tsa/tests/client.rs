@@ -1,5 +1,6 @@
 //! The checking client against the real server, and against a man in the middle that
 //! replays an earlier reply (wrong nonce) or flips a byte of the token.
+#![allow(clippy::unwrap_used)] // helpers outside #[test] fns: a panic is a test failure
 
 mod support;
 

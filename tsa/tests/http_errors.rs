@@ -1,4 +1,5 @@
 //! Bad requests get the right PKIStatus / PKIFailureInfo or HTTP status, never a 500.
+#![allow(clippy::unwrap_used)] // helpers outside #[test] fns: a panic is a test failure
 
 mod support;
 

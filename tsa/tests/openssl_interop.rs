@@ -1,5 +1,6 @@
 //! `openssl ts -query` → our server → `openssl ts -verify` and `openssl ts -reply -text`.
 //! Skipped, with a line saying so, when `openssl` is not on PATH.
+#![allow(clippy::unwrap_used)] // helpers outside #[test] fns: a panic is a test failure
 
 mod support;
 

@@ -2,6 +2,7 @@
 //! validates signature and time-stamp (trusting the development root). Needs the peers
 //! virtualenv (`$PEERS_VENV`, default /tmp/peers-venv, with pyhanko); skipped with a line
 //! saying so when it is missing.
+#![allow(clippy::unwrap_used)] // helpers outside #[test] fns: a panic is a test failure
 
 mod support;
 

@@ -1,5 +1,6 @@
 //! Serial numbers keep increasing and never repeat across restarts on one data directory;
 //! every granted token is in the log.
+#![allow(clippy::unwrap_used)] // helpers outside #[test] fns: a panic is a test failure
 
 mod support;
 

@@ -1,6 +1,6 @@
 //! Shared helpers of the integration tests: the real server in-process on an ephemeral
 //! loopback port (bound before serving, so no waiting), HTTP posting, tool lookup.
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used)] // test helpers: a failure is a test failure
 
 use std::{
     path::{Path, PathBuf},
