@@ -135,3 +135,103 @@ fn openssl_names_our_failure_infos() {
     }
     server.stop();
 }
+
+#[test]
+fn openssl_verifies_tokens_signed_with_a_configured_rsa_key() {
+    use std::time::Duration;
+
+    use formats::pki::{
+        issue_certificate, CertificateTemplate, ExtendedKeyUsageSpec, IssuerRef, KeyAlgorithm,
+        Profile, SigningKey,
+    };
+    use x509_cert::der::{pem::LineEnding, EncodePem};
+
+    let Some(mut genpkey) = openssl() else {
+        println!("SKIPPED openssl_verifies_tokens_signed_with_a_configured_rsa_key: openssl is not on PATH");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let key_path = dir.path().join("rsa-key.pem");
+    genpkey
+        .args([
+            "genpkey",
+            "-algorithm",
+            "RSA",
+            "-pkeyopt",
+            "rsa_keygen_bits:2048",
+            "-out",
+        ])
+        .arg(&key_path);
+    run(genpkey);
+    let rsa = SigningKey::from_pkcs8_file_bytes(&fs::read(&key_path).unwrap()).unwrap();
+
+    // A root (P-256) certifying the RSA TSA key, timeStamping critical.
+    let (root_key, _) = SigningKey::generate(KeyAlgorithm::EcdsaP256).unwrap();
+    let name = |s: &str| s.parse().unwrap();
+    let root = issue_certificate(
+        &CertificateTemplate::new(
+            name("CN=RSA test root"),
+            Profile::Ca { path_len: Some(0) },
+            Duration::from_secs(86_400),
+        ),
+        root_key.public_key_info(),
+        IssuerRef::SelfSigned(&root_key),
+    )
+    .unwrap();
+    let mut template = CertificateTemplate::new(
+        name("CN=RSA test TSA"),
+        Profile::EndEntity,
+        Duration::from_secs(86_400),
+    );
+    template.extended_key_usage = Some(ExtendedKeyUsageSpec {
+        purposes: vec![formats::oids::KP_TIME_STAMPING],
+        critical: true,
+    });
+    let cert = issue_certificate(
+        &template,
+        rsa.public_key_info(),
+        IssuerRef::Ca {
+            certificate: &root,
+            key: &root_key,
+        },
+    )
+    .unwrap();
+    let root_path = dir.path().join("root.pem");
+    let cert_path = dir.path().join("tsa.pem");
+    fs::write(&root_path, root.to_pem(LineEnding::LF).unwrap()).unwrap();
+    fs::write(&cert_path, cert.to_pem(LineEnding::LF).unwrap()).unwrap();
+
+    let mut config =
+        tsa::config::TsaConfig::new(([127, 0, 0, 1], 0).into(), dir.path().join("data"));
+    config.key = Some(key_path);
+    config.cert = Some(cert_path.clone());
+    let server = support::start_with(config);
+    assert!(
+        !server.root_pem().exists(),
+        "no development chain with a configured key"
+    );
+
+    let data = dir.path().join("doc.bin");
+    fs::write(&data, b"rsa").unwrap();
+    let query = dir.path().join("q.tsq");
+    let reply = dir.path().join("r.tsr");
+    let mut q = openssl().unwrap();
+    q.args(["ts", "-query", "-data"])
+        .arg(&data)
+        .args(["-sha256", "-cert", "-out"])
+        .arg(&query);
+    run(q);
+    let (status, body) = server.query(fs::read(&query).unwrap());
+    assert_eq!(status, 200);
+    fs::write(&reply, body).unwrap();
+    let mut verify = openssl().unwrap();
+    verify
+        .args(["ts", "-verify", "-queryfile"])
+        .arg(&query)
+        .arg("-in")
+        .arg(&reply)
+        .arg("-CAfile")
+        .arg(&root_path);
+    assert!(run(verify).contains("Verification: OK"));
+    server.stop();
+}

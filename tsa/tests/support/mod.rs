@@ -25,12 +25,17 @@ pub struct TestServer {
 
 /// Starts the real server on 127.0.0.1:0 with the data directory `data` (development chain).
 pub fn start(data: &Path) -> TestServer {
+    start_with(TsaConfig::new(([127, 0, 0, 1], 0).into(), data.to_owned()))
+}
+
+/// Starts the real server with `config` (its `listen` is ignored: an ephemeral port is used).
+pub fn start_with(config: TsaConfig) -> TestServer {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .unwrap();
-    let config = TsaConfig::new(([127, 0, 0, 1], 0).into(), data.to_owned());
+    let data = config.data_dir.clone();
     let (authority, _) = TimeStampAuthority::open(&config).unwrap();
     let listener = runtime
         .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
@@ -45,7 +50,7 @@ pub fn start(data: &Path) -> TestServer {
     }));
     TestServer {
         url: format!("http://{addr}/"),
-        data: data.to_owned(),
+        data,
         runtime,
         stop: Some(stop),
         task: Some(task),
