@@ -171,6 +171,17 @@ pub enum ClientError {
     /// The token is not a readable time-stamp token.
     #[error("TSA token is malformed: {0}")]
     MalformedToken(#[source] TspError),
+    /// SignedData.version is not 3.
+    #[error("TSA token's SignedData version is {found}, not 3 (RFC 5652 §5.1)")]
+    SignedDataVersion {
+        /// The version found.
+        found: u8,
+    },
+    /// SignedData.digestAlgorithms does not list the signer's digest algorithm.
+    #[error(
+        "TSA token's digestAlgorithms does not list the signer's digest algorithm (RFC 5652 §5.1)"
+    )]
+    DigestAlgorithmNotListed,
     /// The token does not echo our nonce.
     #[error("TSA token nonce does not match the request (replayed or foreign reply)")]
     NonceMismatch,
@@ -448,6 +459,26 @@ pub fn check_reply(
         .tsa_certificate(&config.extra_certificates)
         .ok_or(ClientError::NoTsaCertificate)?;
     check_certificate(&tsa_certificate).map_err(ClientError::TsaCertificate)?;
+    // RFC 5652 §5.1: SignedData version 3 (eContentType is not id-data; tokens carry no
+    // attribute or other certificates) and digestAlgorithms listing the signer's digest
+    // algorithm. Neither is covered by the signature, so both are checked here: a token is
+    // embedded as received.
+    if token.cms.signed_data.version != cms::content_info::CmsVersion::V3 {
+        return Err(ClientError::SignedDataVersion {
+            found: token.cms.signed_data.version as u8,
+        });
+    }
+    let listed = token.signer().is_some_and(|signer| {
+        token
+            .cms
+            .signed_data
+            .digest_algorithms
+            .iter()
+            .any(|alg| alg.oid == signer.digest_algorithm_id().oid)
+    });
+    if !listed {
+        return Err(ClientError::DigestAlgorithmNotListed);
+    }
     let signature = token.verify_signature(&tsa_certificate);
     let ess_present = signature.ess != formats::cms::EssCheck::Absent;
     if !signature.is_valid() || !ess_present {
@@ -674,6 +705,43 @@ mod tests {
             check_reply(&der[..der.len() / 2], &expect, &config, now),
             Err(ClientError::MalformedReply(_))
         ));
+    }
+
+    #[test]
+    fn mutated_replies_are_refused_without_panic() {
+        let f = fixture();
+        let imprint = [9u8; 32];
+        let nonce = fresh_nonce().unwrap();
+        let der = reply(&f, &imprint, &nonce, true);
+        let config = config_with_anchor(&f.root);
+        let now = OffsetDateTime::now_utc();
+        let expect = Expected {
+            algorithm: DigestAlgorithm::Sha256,
+            imprint: &imprint,
+            nonce: Some(&nonce),
+        };
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let mut accepted = 0;
+        for _ in 0..3_000 {
+            let mut m = der.clone();
+            let i = (next() as usize) % m.len();
+            let old = m[i];
+            m[i] = next() as u8;
+            let status_byte = i == 8 && m[i] == 1;
+            if m[i] != old && !status_byte && check_reply(&m, &expect, &config, now).is_ok() {
+                accepted += 1;
+            }
+        }
+        // Every byte is covered: by the signature, the ESS hash of the certificate, the
+        // certificate's own signature (path check), or a structural check. The one tolerated
+        // change is the PKIStatus granted (0) → grantedWithMods (1).
+        assert_eq!(accepted, 0);
     }
 
     #[test]

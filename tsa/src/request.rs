@@ -369,6 +369,30 @@ mod tests {
     }
 
     #[test]
+    fn mutated_requests_never_panic() {
+        let base = hex::decode(OPENSSL_QUERY).unwrap();
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for _ in 0..20_000 {
+            let mut der = base.clone();
+            for _ in 0..(next() % 4 + 1) {
+                let i = (next() as usize) % der.len();
+                der[i] = next() as u8;
+            }
+            if next() % 8 == 0 {
+                der.truncate((next() as usize) % der.len());
+            }
+            // Accepted or refused with a reason, never a panic.
+            let _ = parse_request(&der, &policies());
+        }
+    }
+
+    #[test]
     fn extensions_are_refused() {
         let mut req = TimeStampReq::from_der(&hex::decode(OPENSSL_QUERY).unwrap()).unwrap();
         req.extensions = Some(vec![x509_cert::ext::Extension {
