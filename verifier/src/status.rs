@@ -256,6 +256,8 @@ pub struct SignatureReport {
     pub revocation: String,
     /// The signature timestamp (B-T and above).
     pub timestamp: Option<TimestampReport>,
+    /// Qualification claims of the signer certificate (QCStatements, QCP-n-qscd).
+    pub qualified: Option<crate::checks::qualified::QualifiedInfo>,
     /// Reasons for failure.
     pub errors: Vec<String>,
     /// Things worth knowing that do not change the verdict.

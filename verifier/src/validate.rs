@@ -246,6 +246,7 @@ fn base_report(p: &Prepared) -> SignatureReport {
         trusted: false,
         revocation: "not checked".into(),
         timestamp: None,
+        qualified: None,
         errors: Vec::new(),
         warnings: Vec::new(),
     }
@@ -476,6 +477,7 @@ fn judge_signature<S: Source>(
         return r;
     };
     r.signer = Some(formats::x509::subject_string(&cert));
+    r.qualified = crate::checks::qualified::qualified_info(&cert);
     let check = signer.verify(&cert, Some(&content_digest));
     match &check.message_digest {
         MdCheck::Match | MdCheck::NotApplicable => r.intact = true,
@@ -633,19 +635,23 @@ fn judge_signature<S: Source>(
             "missing".into()
         }
         RevocationState::Revoked { subject, at } => {
-            if poe.is_some() {
-                verdict(
-                    &mut r,
-                    Indication::TotalFailed,
-                    SubIndication::Revoked,
-                    format!(
-                        "certificate {subject} was revoked on {}, before the proven signing time",
-                        rfc3339(*at)
-                    ),
-                );
+            // ETSI EN 319 102-1 §5.6.2.4: without a proof of existence before the revocation
+            // the result stays INDETERMINATE/REVOKED_NO_POE (pyHanko agrees); a timestamp
+            // after the revocation proves nothing more.
+            let when = if poe.is_some() {
+                "before the proven signing time"
             } else {
-                verdict(&mut r, Indication::Indeterminate, SubIndication::RevokedNoPoe, format!("certificate {subject} was revoked on {} and nothing proves the signature existed before", rfc3339(*at)));
-            }
+                "and nothing proves the signature existed before"
+            };
+            verdict(
+                &mut r,
+                Indication::Indeterminate,
+                SubIndication::RevokedNoPoe,
+                format!(
+                    "certificate {subject} was revoked on {} {when}",
+                    rfc3339(*at)
+                ),
+            );
             "revoked".into()
         }
         RevocationState::RevokedLater { subject, at } => {

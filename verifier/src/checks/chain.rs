@@ -146,10 +146,8 @@ fn revocation_state(
                 };
             }
             RevocationFinding::Good { .. } => {}
-            RevocationFinding::NoData => {
-                if state == RevocationState::Good {
-                    state = RevocationState::Missing;
-                }
+            RevocationFinding::NoData if state == RevocationState::Good => {
+                state = RevocationState::Missing;
             }
             RevocationFinding::Unknown { .. } => {
                 if matches!(state, RevocationState::Good | RevocationState::Missing) {

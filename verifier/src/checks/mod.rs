@@ -2,6 +2,7 @@
 //! validation share them. Each returns a typed finding; the verdict is computed elsewhere.
 
 pub mod chain;
+pub mod qualified;
 pub mod timestamp;
 
 use x509_cert::Certificate;

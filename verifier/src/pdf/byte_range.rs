@@ -83,7 +83,7 @@ pub fn check<S: Source>(
         });
     }
     let gap = c - b;
-    if gap < 2 || gap > MAX_GAP {
+    if !(2..=MAX_GAP).contains(&gap) {
         return Err(ByteRangeError::GapNotContents(format!(
             "gap of {gap} bytes"
         )));

@@ -158,7 +158,7 @@ impl<'a, S: Source> RevisionDiff<'a, S> {
         self.reader.get_at(r, self.base).unwrap_or(Object::Null)
     }
 
-    fn new(&self, r: ObjRef) -> Object {
+    fn now_obj(&self, r: ObjRef) -> Object {
         self.reader.get_at(r, self.rev).unwrap_or(Object::Null)
     }
 
@@ -203,7 +203,7 @@ impl<'a, S: Source> RevisionDiff<'a, S> {
                     let defined_after_base = matches!(self.reader.entry_at(r.num, self.rev), Some((i, _)) if i > self.base);
                     if defined_after_base {
                         out.push(r);
-                        stack.push(self.new(r));
+                        stack.push(self.now_obj(r));
                     }
                 }
                 Object::Array(a) => stack.extend(a),
@@ -259,7 +259,7 @@ impl<'a, S: Source> RevisionDiff<'a, S> {
     }
 
     fn describe(&self, r: ObjRef) -> String {
-        match self.new(r) {
+        match self.now_obj(r) {
             Object::Dict(d) => match (d.get_name("Type"), d.get_name("Subtype")) {
                 (Some(t), _) => format!("/{}", String::from_utf8_lossy(t)),
                 (None, Some(s)) => format!("/{}", String::from_utf8_lossy(s)),
@@ -279,7 +279,7 @@ impl<'a, S: Source> RevisionDiff<'a, S> {
     fn containers(&mut self) {
         let refs: Vec<ObjRef> = self.written.values().copied().collect();
         for r in refs {
-            if let Object::Stream(s) = self.new(r) {
+            if let Object::Stream(s) = self.now_obj(r) {
                 if matches!(s.dict.get_name("Type"), Some(b"XRef" | b"ObjStm")) {
                     self.explain(r, ModificationLevel::LtaUpdates);
                 }
@@ -291,7 +291,7 @@ impl<'a, S: Source> RevisionDiff<'a, S> {
         // Objects rewritten without change.
         let refs: Vec<ObjRef> = self.written.values().copied().collect();
         for r in &refs {
-            if self.existed_at_base(r.num) && same(self.reader, &self.old(*r), &self.new(*r)) {
+            if self.existed_at_base(r.num) && same(self.reader, &self.old(*r), &self.now_obj(*r)) {
                 self.explain(*r, ModificationLevel::None);
             }
         }
@@ -310,7 +310,7 @@ impl<'a, S: Source> RevisionDiff<'a, S> {
         )];
         for r in &refs {
             if Self::defined(self.reader, r.num, prev) {
-                roots.push(self.new(*r));
+                roots.push(self.now_obj(*r));
             }
         }
         let mut seen = HashSet::new();
@@ -320,10 +320,8 @@ impl<'a, S: Source> RevisionDiff<'a, S> {
                 break;
             }
             match cur {
-                Object::Ref(r) => {
-                    if candidates.remove(&r.num) && seen.insert(r) {
-                        stack.push(self.new(r));
-                    }
+                Object::Ref(r) if candidates.remove(&r.num) && seen.insert(r) => {
+                    stack.push(self.now_obj(r));
                 }
                 Object::Array(a) => stack.extend(a),
                 Object::Dict(d) => stack.extend(d.0.into_iter().map(|(_, v)| v)),
@@ -489,7 +487,7 @@ impl<'a, S: Source> RevisionDiff<'a, S> {
         } else {
             widgets
                 .iter()
-                .filter_map(|w| self.new(*w).as_dict().cloned())
+                .filter_map(|w| self.now_obj(*w).as_dict().cloned())
                 .collect()
         };
         dicts.iter().any(|d| {
@@ -584,7 +582,10 @@ impl<'a, S: Source> RevisionDiff<'a, S> {
                     for w in &nf.widgets {
                         self.explain(*w, level);
                         new_widgets.insert(*w);
-                        if let Some(ap) = self.new(*w).as_dict().and_then(|d| d.get("AP").cloned())
+                        if let Some(ap) = self
+                            .now_obj(*w)
+                            .as_dict()
+                            .and_then(|d| d.get("AP").cloned())
                         {
                             self.explain_new_deps(&ap, ModificationLevel::FormFilling);
                         }
@@ -618,10 +619,8 @@ impl<'a, S: Source> RevisionDiff<'a, S> {
                             }
                             continue;
                         }
-                        if !nf.dict.contains("V") {
-                            if diff_keys.is_empty() {
-                                continue;
-                            }
+                        if !nf.dict.contains("V") && diff_keys.is_empty() {
+                            continue;
                         }
                         let bad: Vec<&String> = diff_keys
                             .iter()
@@ -687,7 +686,7 @@ impl<'a, S: Source> RevisionDiff<'a, S> {
             if !self.written.contains_key(&w.num) {
                 continue;
             }
-            let (Object::Dict(od), Object::Dict(nd)) = (self.old(*w), self.new(*w)) else {
+            let (Object::Dict(od), Object::Dict(nd)) = (self.old(*w), self.now_obj(*w)) else {
                 continue;
             };
             if !of.widgets.contains(w) {
@@ -724,7 +723,7 @@ impl<'a, S: Source> RevisionDiff<'a, S> {
             ));
             return;
         }
-        let sig = self.new(vr);
+        let sig = self.now_obj(vr);
         let is_doc_ts = sig.as_dict().and_then(|d| d.get_name("Type")) == Some(b"DocTimeStamp");
         let level = if is_doc_ts && !self.visible(&nf.widgets, &nf.dict) {
             ModificationLevel::LtaUpdates
@@ -761,7 +760,8 @@ impl<'a, S: Source> RevisionDiff<'a, S> {
                 .collect();
             let annots_ref = new_page.get("Annots").and_then(Object::as_ref);
             let annots_array_changed = annots_ref.is_some_and(|a| {
-                self.written.contains_key(&a.num) && !same(self.reader, &self.old(a), &self.new(a))
+                self.written.contains_key(&a.num)
+                    && !same(self.reader, &self.old(a), &self.now_obj(a))
             });
             if changed_keys.is_empty() && !annots_array_changed {
                 continue;
@@ -783,7 +783,10 @@ impl<'a, S: Source> RevisionDiff<'a, S> {
                 match a.as_ref() {
                     Some(ar) if new_sig_widgets.contains(&ar) => {}
                     Some(ar) => {
-                        let is_widget = self.new(ar).as_dict().and_then(|d| d.get_name("Subtype"))
+                        let is_widget = self
+                            .now_obj(ar)
+                            .as_dict()
+                            .and_then(|d| d.get_name("Subtype"))
                             == Some(b"Widget");
                         if is_widget {
                             // a widget of a field not accounted for by the form rules
@@ -816,7 +819,7 @@ impl<'a, S: Source> RevisionDiff<'a, S> {
                 self.old(a).as_dict().and_then(|d| d.get_name("Subtype")) == Some(b"Widget");
             if !is_widget {
                 self.explain(a, ModificationLevel::Annotations);
-                self.explain_new_deps(&self.new(a), ModificationLevel::Annotations);
+                self.explain_new_deps(&self.now_obj(a), ModificationLevel::Annotations);
             }
         }
     }
@@ -915,4 +918,192 @@ fn dict_same<S: Source>(reader: &PdfReader<S>, x: &Dict, y: &Dict) -> bool {
     keys_union(x, y)
         .iter()
         .all(|k| same_opt(reader, x.get(k), y.get(k)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A PDF from object bodies (numbered from 1) plus incremental updates, each a list of
+    /// (number, body).
+    fn pdf(objects: &[&str], updates: &[&[(u32, &str)]]) -> Vec<u8> {
+        let mut out = b"%PDF-1.7\n".to_vec();
+        let mut offsets = Vec::new();
+        for (i, body) in objects.iter().enumerate() {
+            offsets.push(out.len());
+            out.extend_from_slice(format!("{} 0 obj\n{}\nendobj\n", i + 1, body).as_bytes());
+        }
+        let mut prev = out.len();
+        out.extend_from_slice(
+            format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes(),
+        );
+        for o in offsets {
+            out.extend_from_slice(format!("{o:010} 00000 n \n").as_bytes());
+        }
+        let size = objects.len() + 10;
+        out.extend_from_slice(
+            format!("trailer\n<</Size {size}/Root 1 0 R>>\nstartxref\n{prev}\n%%EOF\n").as_bytes(),
+        );
+        for upd in updates {
+            let mut offs = Vec::new();
+            for (num, body) in upd.iter() {
+                offs.push((*num, out.len()));
+                out.extend_from_slice(format!("{num} 0 obj\n{body}\nendobj\n").as_bytes());
+            }
+            let xref = out.len();
+            out.extend_from_slice(b"xref\n");
+            for (num, off) in offs {
+                out.extend_from_slice(format!("{num} 1\n{off:010} 00000 n \n").as_bytes());
+            }
+            out.extend_from_slice(
+                format!(
+                    "trailer\n<</Size {size}/Root 1 0 R/Prev {prev}>>\nstartxref\n{xref}\n%%EOF\n"
+                )
+                .as_bytes(),
+            );
+            prev = xref;
+        }
+        out
+    }
+
+    const BASE: &[&str] = &[
+        "<</Type/Catalog/Pages 2 0 R/AcroForm<</Fields[4 0 R 5 0 R]>>>>",
+        "<</Type/Pages/Kids[3 0 R]/Count 1>>",
+        "<</Type/Page/Parent 2 0 R/MediaBox[0 0 612 792]/Contents 6 0 R/Annots[4 0 R 5 0 R]>>",
+        "<</FT/Tx/T(name)/Type/Annot/Subtype/Widget/Rect[0 0 100 20]/P 3 0 R>>",
+        "<</FT/Sig/T(Sig1)/V 7 0 R/Type/Annot/Subtype/Widget/Rect[0 0 0 0]/P 3 0 R>>",
+        "<</Length 3>>\nstream\nq Q\nendstream",
+        "<</Type/Sig/Contents<00>/ByteRange[0 0 0 0]>>",
+    ];
+
+    fn level(updates: &[&[(u32, &str)]], certified: bool) -> DiffResult {
+        let bytes = pdf(BASE, updates);
+        let r = PdfReader::open(bytes).unwrap();
+        review(&r, 0, certified).unwrap()
+    }
+
+    #[test]
+    fn no_update_is_none() {
+        assert_eq!(level(&[], false).level, ModificationLevel::None);
+    }
+
+    #[test]
+    fn filling_a_text_field_is_form_filling() {
+        let d = level(
+            &[&[(
+                4,
+                "<</FT/Tx/T(name)/V(Bob)/Type/Annot/Subtype/Widget/Rect[0 0 100 20]/P 3 0 R>>",
+            )]],
+            false,
+        );
+        assert_eq!(d.level, ModificationLevel::FormFilling, "{d:?}");
+        assert_eq!(d.changed_fields, vec!["name".to_string()]);
+    }
+
+    #[test]
+    fn changing_page_content_is_other() {
+        let d = level(
+            &[&[(6, "<</Length 7>>\nstream\n1 0 0 rg\nendstream")]],
+            false,
+        );
+        assert_eq!(d.level, ModificationLevel::Other, "{d:?}");
+        assert!(d.reasons[0].contains("6 0 R"), "{d:?}");
+    }
+
+    #[test]
+    fn rewriting_an_object_identically_is_ignored() {
+        let d = level(&[&[(2, "<</Kids[3 0 R]/Type/Pages/Count 1>>")]], false);
+        assert!(d.level <= ModificationLevel::LtaUpdates, "{d:?}");
+    }
+
+    #[test]
+    fn adding_a_text_field_is_other() {
+        let d = level(
+            &[&[
+                (
+                    1,
+                    "<</Type/Catalog/Pages 2 0 R/AcroForm<</Fields[4 0 R 5 0 R 8 0 R]>>>>",
+                ),
+                (
+                    8,
+                    "<</FT/Tx/T(extra)/Type/Annot/Subtype/Widget/Rect[0 0 10 10]/P 3 0 R>>",
+                ),
+            ]],
+            false,
+        );
+        assert_eq!(d.level, ModificationLevel::Other, "{d:?}");
+    }
+
+    #[test]
+    fn new_invisible_signature_is_lta_and_visible_one_after_certification_is_other() {
+        let invisible: &[(u32, &str)] = &[
+            (1, "<</Type/Catalog/Pages 2 0 R/AcroForm<</Fields[4 0 R 5 0 R 8 0 R]/SigFlags 3>>>>"),
+            (8, "<</FT/Sig/T(Sig2)/V 9 0 R/Type/Annot/Subtype/Widget/Rect[0 0 0 0]/P 3 0 R>>"),
+            (9, "<</Type/Sig/Contents<00>/ByteRange[0 0 0 0]>>"),
+            (3, "<</Type/Page/Parent 2 0 R/MediaBox[0 0 612 792]/Contents 6 0 R/Annots[4 0 R 5 0 R 8 0 R]>>"),
+        ];
+        let d = level(&[invisible], true);
+        assert!(d.level <= ModificationLevel::FormFilling, "{d:?}");
+        let visible: &[(u32, &str)] = &[
+            (1, "<</Type/Catalog/Pages 2 0 R/AcroForm<</Fields[4 0 R 5 0 R 8 0 R]/SigFlags 3>>>>"),
+            (8, "<</FT/Sig/T(Sig2)/V 9 0 R/Type/Annot/Subtype/Widget/Rect[10 10 110 60]/P 3 0 R>>"),
+            (9, "<</Type/Sig/Contents<00>/ByteRange[0 0 0 0]>>"),
+            (3, "<</Type/Page/Parent 2 0 R/MediaBox[0 0 612 792]/Contents 6 0 R/Annots[4 0 R 5 0 R 8 0 R]>>"),
+        ];
+        assert_eq!(
+            level(&[visible], false).level,
+            ModificationLevel::FormFilling
+        );
+        assert_eq!(level(&[visible], true).level, ModificationLevel::Other);
+    }
+
+    #[test]
+    fn deleting_a_field_is_other() {
+        let d = level(
+            &[&[(
+                1,
+                "<</Type/Catalog/Pages 2 0 R/AcroForm<</Fields[5 0 R]>>>>",
+            )]],
+            false,
+        );
+        assert_eq!(d.level, ModificationLevel::Other, "{d:?}");
+    }
+
+    #[test]
+    fn adding_an_annotation_is_annotations() {
+        let d = level(
+            &[&[
+                (3, "<</Type/Page/Parent 2 0 R/MediaBox[0 0 612 792]/Contents 6 0 R/Annots[4 0 R 5 0 R 8 0 R]>>"),
+                (8, "<</Type/Annot/Subtype/Text/Rect[0 0 10 10]/Contents(note)>>"),
+            ]],
+            false,
+        );
+        assert_eq!(d.level, ModificationLevel::Annotations, "{d:?}");
+    }
+
+    #[test]
+    fn catalog_changes_outside_the_allowed_keys_are_other() {
+        let d = level(
+            &[&[(1, "<</Type/Catalog/Pages 2 0 R/AcroForm<</Fields[4 0 R 5 0 R]>>/OpenAction[3 0 R/Fit]>>")]],
+            false,
+        );
+        assert_eq!(d.level, ModificationLevel::Other, "{d:?}");
+        assert!(d.reasons.iter().any(|r| r.contains("OpenAction")), "{d:?}");
+    }
+
+    #[test]
+    fn dss_addition_is_lta() {
+        let d = level(
+            &[&[
+                (
+                    1,
+                    "<</Type/Catalog/Pages 2 0 R/AcroForm<</Fields[4 0 R 5 0 R]>>/DSS 8 0 R>>",
+                ),
+                (8, "<</Certs[9 0 R]>>"),
+                (9, "<</Length 1>>\nstream\n0\nendstream"),
+            ]],
+            false,
+        );
+        assert_eq!(d.level, ModificationLevel::LtaUpdates, "{d:?}");
+    }
 }

@@ -263,3 +263,52 @@ pub fn pdf_date_to_rfc3339(s: &str) -> Option<time::OffsetDateTime> {
     };
     Some(time::PrimitiveDateTime::new(date, t).assume_offset(offset))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pdf_dates() {
+        let t = pdf_date_to_rfc3339("D:20261122161206+01'00'").unwrap();
+        assert_eq!(t.unix_timestamp(), 1_795_363_926 - 3600);
+        assert_eq!(pdf_date_to_rfc3339("D:2026").unwrap().year(), 2026);
+        assert!(pdf_date_to_rfc3339("D:20261399").is_none());
+        assert!(pdf_date_to_rfc3339("garbage").is_none());
+        assert_eq!(
+            pdf_date_to_rfc3339("20261122161206Z").unwrap().offset(),
+            time::UtcOffset::UTC
+        );
+    }
+
+    #[test]
+    fn nested_fields_are_found_with_qualified_names() {
+        let body = [
+            "<</Type/Catalog/AcroForm<</Fields[2 0 R]>>>>",
+            "<</T(parent)/Kids[3 0 R]>>",
+            "<</T(child)/FT/Sig/V 4 0 R>>",
+            "<</Type/Sig/SubFilter/ETSI.CAdES.detached/ByteRange[0 1 2 3]/Contents<0102>/Reference[<</TransformMethod/DocMDP/TransformParams<</P 1>>>>]>>",
+        ];
+        let mut out = b"%PDF-1.7\n".to_vec();
+        let mut offs = Vec::new();
+        for (i, b) in body.iter().enumerate() {
+            offs.push(out.len());
+            out.extend_from_slice(format!("{} 0 obj\n{b}\nendobj\n", i + 1).as_bytes());
+        }
+        let x = out.len();
+        out.extend_from_slice(b"xref\n0 5\n0000000000 65535 f \n");
+        for o in offs {
+            out.extend_from_slice(format!("{o:010} 00000 n \n").as_bytes());
+        }
+        out.extend_from_slice(
+            format!("trailer\n<</Size 5/Root 1 0 R>>\nstartxref\n{x}\n%%EOF\n").as_bytes(),
+        );
+        let r = PdfReader::open(out).unwrap();
+        let sigs = find_signatures(&r).unwrap();
+        assert_eq!(sigs.len(), 1);
+        assert_eq!(sigs[0].field_name, "parent.child");
+        assert_eq!(sigs[0].contents, vec![1, 2]);
+        assert_eq!(sigs[0].docmdp, Some(MdpPermission::NoChanges));
+        assert_eq!(sigs[0].kind, SignatureKind::Signature);
+    }
+}
