@@ -103,6 +103,7 @@ fn main() -> anyhow::Result<()> {
     }
 
     let data = tempdir()?;
+    let _cleanup = RemoveOnDrop(data.clone());
     let mut server = Command::new(&tsa)
         .args(["serve", "--listen", "127.0.0.1:0", "--data"])
         .arg(&data)
@@ -149,7 +150,6 @@ fn main() -> anyhow::Result<()> {
     let run = result?;
 
     let logged = count_logged(&data.join(tsa::config::STORE_FILE))?;
-    let _ = std::fs::remove_dir_all(&data);
 
     let secs = run.measured.as_secs_f64();
     let rate = run.latencies.len() as f64 / secs;
@@ -458,6 +458,15 @@ fn count_logged(path: &std::path::Path) -> anyhow::Result<u64> {
         rusqlite::Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
     let n: i64 = conn.query_row("SELECT COUNT(*) FROM tokens", [], |r| r.get(0))?;
     Ok(n.unsigned_abs())
+}
+
+/// Removes the benchmark's data directory however `main` ends.
+struct RemoveOnDrop(PathBuf);
+
+impl Drop for RemoveOnDrop {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 fn tempdir() -> anyhow::Result<PathBuf> {
