@@ -25,7 +25,7 @@ say() { echo "install-test-deps: $*"; }
 # ---- system packages: command -> Debian package ----
 declare -A PKG_OF=(
   [openssl]=openssl [pdfsig]=poppler-utils [pdftoppm]=poppler-utils [qpdf]=qpdf
-  [certutil]=libnss3-tools [xmlsec1]=xmlsec1 [curl]=curl
+  [certutil]=libnss3-tools [xmlsec1]=xmlsec1 [curl]=curl [gs]=ghostscript [mutool]=mupdf-tools
 )
 missing_pkgs=()
 missing_cmds=()
@@ -43,7 +43,7 @@ if ! "$PYTHON" -c 'import venv, ensurepip' >/dev/null 2>&1 && [ ! -x "$TEST_VENV
 fi
 
 if [ "${#missing_pkgs[@]}" -eq 0 ]; then
-  say "system tools present (openssl pdfsig pdftoppm qpdf certutil xmlsec1 curl)"
+  say "system tools present (${!PKG_OF[*]})"
 elif [ "${TEST_SKIP_APT:-0}" != 1 ] && command -v apt-get >/dev/null 2>&1; then
   SUDO=()
   if [ "$(id -u)" != 0 ]; then

@@ -9,12 +9,14 @@ mod lexer;
 mod object;
 mod reader;
 mod source;
+mod writer;
 
 pub use filter::{decode as decode_filters, deflate, FilterError};
 pub use lexer::{LexError, Lexer};
 pub use object::{decode_text_string, Dict, ObjRef, Object, Stream, StreamData};
 pub use reader::{PdfReader, ReaderOptions, Revision, XrefEntry};
 pub use source::{FileSource, Source};
+pub use writer::{IncrementalWriter, WrittenUpdate};
 
 /// Why a PDF could not be read.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
