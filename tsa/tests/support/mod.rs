@@ -115,6 +115,10 @@ pub fn openssl() -> Option<Command> {
         .arg("version")
         .output()
         .is_ok_and(|o| o.status.success());
+    assert!(
+        ok || std::env::var("CI").map_or(true, |v| v != "true"),
+        "openssl is required under CI (run scripts/install-test-deps.sh)"
+    );
     ok.then(|| {
         let mut c = Command::new("openssl");
         c.env("OPENSSL_CONF", "/dev/null");
