@@ -1,6 +1,7 @@
 //! A small PKI toolbox shared by the TSA and the signer's CA: key pairs held by `ring`
-//! ([`key`]), certificate issuing ([`issue`]) and the ESS certificate identifiers that bind a
-//! CMS signature to its certificate ([`ess`]).
+//! ([`key`]), certificate issuing ([`issue`]) and making the ESS signing-certificate-v2 value
+//! that binds a CMS signature to its certificate ([`ess`]; the types are
+//! [`crate::cms::ess`]'s).
 //!
 //! Everything here is I/O-free: callers read and write the PEM/DER bytes.
 
@@ -8,7 +9,7 @@ pub mod ess;
 pub mod issue;
 pub mod key;
 
-pub use ess::{EssCertIdV2, IssuerSerial, SigningCertificateV2};
+pub use ess::{ess_cert_id_v2_sha256, signing_certificate_v2};
 pub use issue::{issue_certificate, CertificateTemplate, ExtendedKeyUsageSpec, IssuerRef, Profile};
 pub use key::{KeyAlgorithm, SigningKey};
 
