@@ -64,7 +64,7 @@ pub async fn upload(
         )));
     }
     let limit = svc.config.max_upload_bytes;
-    if content_length.is_some_and(|n| n > limit) {
+    if content_length.is_some_and(|n| n > limit.saturating_add(DRAIN_MAX)) {
         return Err(too_large(limit));
     }
     let id = new_id("doc")?;
@@ -121,6 +121,28 @@ fn too_large(limit: u64) -> ApiError {
     ))
 }
 
+/// Bytes past the limit still read (and dropped) before answering 413, so that a client
+/// that sends a little too much gets the answer instead of a connection reset.
+const DRAIN_MAX: u64 = 1024 * 1024;
+/// Longest time spent draining.
+const DRAIN_TIME: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Reads and drops what is left of `body`, up to [`DRAIN_MAX`] bytes and [`DRAIN_TIME`].
+async fn drain(mut body: Body) {
+    let _ = tokio::time::timeout(DRAIN_TIME, async move {
+        let mut dropped: u64 = 0;
+        while let Some(Ok(frame)) = body.frame().await {
+            if let Ok(data) = frame.into_data() {
+                dropped += data.len() as u64;
+                if dropped > DRAIN_MAX {
+                    break;
+                }
+            }
+        }
+    })
+    .await;
+}
+
 /// Streams `body` into `path`, hashing it; fails past `limit` bytes.
 async fn receive(path: &Path, mut body: Body, limit: u64) -> Result<(String, u64), ApiError> {
     let io = |e: std::io::Error| ApiError::internal(&e);
@@ -135,6 +157,7 @@ async fn receive(path: &Path, mut body: Body, limit: u64) -> Result<(String, u64
         };
         size += data.len() as u64;
         if size > limit {
+            drain(body).await;
             return Err(too_large(limit));
         }
         hasher.update(&data);
