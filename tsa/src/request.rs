@@ -8,6 +8,7 @@ use der::{asn1::Int, Decode, Encode, Tag, Tagged};
 use x509_tsp::{MessageImprint, TimeStampReq};
 
 use crate::response::FailureInfo;
+use formats::crypto::DigestAlgorithm;
 use formats::oids;
 
 /// The imprint hash algorithms we accept (ETSI EN 319 422 §5.2.2 and TS 119 312: SHA-1 is
@@ -23,32 +24,34 @@ pub enum ImprintAlgorithm {
 }
 
 impl ImprintAlgorithm {
-    /// The algorithm for an OID, if accepted.
+    /// The shared digest this imprint algorithm is (one implementation of hashing, OIDs
+    /// and lengths for the whole workspace: `formats::crypto`).
+    pub fn digest_algorithm(self) -> DigestAlgorithm {
+        match self {
+            Self::Sha256 => DigestAlgorithm::Sha256,
+            Self::Sha384 => DigestAlgorithm::Sha384,
+            Self::Sha512 => DigestAlgorithm::Sha512,
+        }
+    }
+
+    /// The algorithm for an OID, if accepted (SHA-1 is not).
     pub fn from_oid(oid: ObjectIdentifier) -> Option<Self> {
-        match oid {
-            oids::SHA256 => Some(Self::Sha256),
-            oids::SHA384 => Some(Self::Sha384),
-            oids::SHA512 => Some(Self::Sha512),
-            _ => None,
+        match DigestAlgorithm::from_oid(&oid)? {
+            DigestAlgorithm::Sha256 => Some(Self::Sha256),
+            DigestAlgorithm::Sha384 => Some(Self::Sha384),
+            DigestAlgorithm::Sha512 => Some(Self::Sha512),
+            DigestAlgorithm::Sha1 => None,
         }
     }
 
     /// The OID.
     pub fn oid(self) -> ObjectIdentifier {
-        match self {
-            Self::Sha256 => oids::SHA256,
-            Self::Sha384 => oids::SHA384,
-            Self::Sha512 => oids::SHA512,
-        }
+        self.digest_algorithm().oid()
     }
 
     /// The digest length in bytes.
     pub fn output_len(self) -> usize {
-        match self {
-            Self::Sha256 => 32,
-            Self::Sha384 => 48,
-            Self::Sha512 => 64,
-        }
+        self.digest_algorithm().output_len()
     }
 
     /// A short name (`sha256`, ...), as stored in the token log.
@@ -62,12 +65,7 @@ impl ImprintAlgorithm {
 
     /// Hashes `data` with this algorithm.
     pub fn digest(self, data: &[u8]) -> Vec<u8> {
-        use sha2::Digest;
-        match self {
-            Self::Sha256 => sha2::Sha256::digest(data).to_vec(),
-            Self::Sha384 => sha2::Sha384::digest(data).to_vec(),
-            Self::Sha512 => sha2::Sha512::digest(data).to_vec(),
-        }
+        self.digest_algorithm().digest(data)
     }
 }
 
