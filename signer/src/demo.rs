@@ -24,8 +24,8 @@ use crate::sms::OUTBOX_FILE;
 
 /// The sample contract, for a demo run outside the repository.
 const SAMPLE_CONTRACT: &[u8] = include_bytes!("../../samples/contract.pdf");
-/// The sample contract already signed by a foreign PKI.
-const SAMPLE_SIGNED: &[u8] = include_bytes!("../../samples/contract-signed.pdf");
+/// The sample general terms (20 pages), signed in the same action.
+const SAMPLE_TERMS: &[u8] = include_bytes!("../../samples/terms.pdf");
 
 /// The simulated person.
 const PHONE: &str = "+32470000001";
@@ -42,7 +42,7 @@ fn default_inputs() -> Vec<Input> {
     let dir = Path::new("samples");
     [
         ("contract.pdf", SAMPLE_CONTRACT),
-        ("contract-signed.pdf", SAMPLE_SIGNED),
+        ("terms.pdf", SAMPLE_TERMS),
     ]
     .into_iter()
     .map(|(name, embedded)| Input {

@@ -59,7 +59,7 @@ struct DemoArgs {
     /// Where to write the signed PDFs and root.pem.
     #[arg(long, default_value = "demo-out")]
     out: PathBuf,
-    /// PDFs to sign (default: samples/contract.pdf and samples/contract-signed.pdf).
+    /// PDFs to sign (default: samples/contract.pdf and samples/terms.pdf); an already-signed PDF gets one more signature.
     files: Vec<PathBuf>,
 }
 
