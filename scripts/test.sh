@@ -8,6 +8,7 @@
 #   4. cargo build --workspace --bins   (the interop tests run these binaries; they would build
 #      them themselves, this step only makes the cost and any build error visible up front)
 #   5. cargo test --workspace --no-fail-fast
+#   6. the README main command: cargo run -p signer -- demo (into target/demo-smoke)
 #
 # Env: TEST_VENV (default ~/.cache/esig-test-venv), CI=true (missing tools fail instead of
 # skip; Cargo.lock must be up to date), TEST_SKIP_INSTALL=1 (skip step 1).
@@ -46,3 +47,6 @@ step fmt cargo fmt --all -- --check
 step clippy cargo clippy --workspace --all-targets "${locked[@]}" -- -D warnings
 step build cargo build --workspace --bins "${locked[@]}"
 step test cargo test --workspace --no-fail-fast "${locked[@]}" -- "$@"
+# The README's main command, as a user types it (debug build: same code, already compiled),
+# so a change that breaks `cargo run -p signer -- demo` fails here.
+step demo cargo run -q -p signer "${locked[@]}" -- demo --out target/demo-smoke
