@@ -177,6 +177,13 @@ pub enum ClientError {
         /// The version found.
         found: u8,
     },
+    /// SignerInfo.version does not match its sid (1 for issuerAndSerialNumber, 3 for
+    /// subjectKeyIdentifier).
+    #[error("TSA token's SignerInfo version is {found}, which does not match its signer identifier (RFC 5652 §5.3)")]
+    SignerInfoVersion {
+        /// The version found.
+        found: u8,
+    },
     /// SignedData.digestAlgorithms does not list the signer's digest algorithm.
     #[error(
         "TSA token's digestAlgorithms does not list the signer's digest algorithm (RFC 5652 §5.1)"
@@ -467,6 +474,24 @@ pub fn check_reply(
         return Err(ClientError::SignedDataVersion {
             found: token.cms.signed_data.version as u8,
         });
+    }
+    // RFC 5652 §5.3: SignerInfo version 1 with issuerAndSerialNumber, 3 with
+    // subjectKeyIdentifier; not covered by the signature either.
+    if let Some(signer) = token.signer() {
+        let si = &signer.signer_info;
+        let expected = match si.sid {
+            cms::signed_data::SignerIdentifier::IssuerAndSerialNumber(_) => {
+                cms::content_info::CmsVersion::V1
+            }
+            cms::signed_data::SignerIdentifier::SubjectKeyIdentifier(_) => {
+                cms::content_info::CmsVersion::V3
+            }
+        };
+        if si.version != expected {
+            return Err(ClientError::SignerInfoVersion {
+                found: si.version as u8,
+            });
+        }
     }
     let listed = token.signer().is_some_and(|signer| {
         token
