@@ -13,7 +13,6 @@
 //! key storage, not its profile.
 
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -352,28 +351,13 @@ fn load(dir: &Path, file: &str) -> Result<KeyedCertificate, CaError> {
     })
 }
 
-/// Writes through a temporary file and a rename; `secret` files get mode 0600.
+/// Writes through a temporary file and a rename; `secret` files get mode 0600 (the TSA's
+/// development chain is written by the same function).
 fn write_file(path: &Path, contents: &[u8], secret: bool) -> Result<(), CaError> {
-    let io = |source| CaError::Io {
+    tsa::dev_chain::write_file_atomically(path, contents, secret).map_err(|source| CaError::Io {
         path: path.to_owned(),
         source,
-    };
-    let tmp = path.with_extension("tmp");
-    let mut options = fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    if secret {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    #[cfg(not(unix))]
-    let _ = secret;
-    let mut file = options.open(&tmp).map_err(io)?;
-    file.write_all(contents).map_err(io)?;
-    file.sync_all().map_err(io)?;
-    drop(file);
-    fs::rename(&tmp, path).map_err(io)?;
-    Ok(())
+    })
 }
 
 #[cfg(test)]

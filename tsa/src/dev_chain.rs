@@ -181,12 +181,9 @@ fn read_text(path: &Path) -> Result<String, DevChainError> {
 }
 
 /// Writes through a temporary file and a rename, so a crash never leaves half a file;
-/// `secret` files are created with mode 0600 on Unix.
-fn write_file(path: &Path, contents: &[u8], secret: bool) -> Result<(), DevChainError> {
-    let io = |source| DevChainError::Io {
-        path: path.to_owned(),
-        source,
-    };
+/// `secret` files are created with mode 0600 on Unix. Shared with the signer's CA, which
+/// keeps its keys the same way.
+pub fn write_file_atomically(path: &Path, contents: &[u8], secret: bool) -> std::io::Result<()> {
     let tmp = path.with_extension("tmp");
     let mut options = fs::OpenOptions::new();
     options.write(true).create(true).truncate(true);
@@ -197,12 +194,18 @@ fn write_file(path: &Path, contents: &[u8], secret: bool) -> Result<(), DevChain
     }
     #[cfg(not(unix))]
     let _ = secret;
-    let mut file = options.open(&tmp).map_err(io)?;
-    file.write_all(contents).map_err(io)?;
-    file.sync_all().map_err(io)?;
+    let mut file = options.open(&tmp)?;
+    file.write_all(contents)?;
+    file.sync_all()?;
     drop(file);
-    fs::rename(&tmp, path).map_err(io)?;
-    Ok(())
+    fs::rename(&tmp, path)
+}
+
+fn write_file(path: &Path, contents: &[u8], secret: bool) -> Result<(), DevChainError> {
+    write_file_atomically(path, contents, secret).map_err(|source| DevChainError::Io {
+        path: path.to_owned(),
+        source,
+    })
 }
 
 #[cfg(test)]
